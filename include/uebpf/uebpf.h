@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uebpf embedding API: run an eBPF program from any C program.
+ *
+ * Create a VM, register helpers by kernel helper ID, load a program (raw
+ * instructions or assembly text), then run it with a pointer to memory and
+ * its length (r1 and r2 on entry, r10 the frame pointer) and read r0.
+ * Functions return 0 or a negative errno; where a message helps, it is
+ * written into the caller's buffer. A loaded VM is immutable: any number of
+ * threads may call uebpf_vm_run on it at once.
+ */
+#ifndef UEBPF_UEBPF_H
+#define UEBPF_UEBPF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct uebpf_vm;
+
+/* A helper in the kernel's calling convention: r1..r5 in, r0 out. */
+typedef uint64_t (*uebpf_helper_fn)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+				    uint64_t r5);
+
+enum uebpf_engine {
+	UEBPF_ENGINE_INTERP = 0,
+	UEBPF_ENGINE_JIT = 1,
+	UEBPF_ENGINE_AOT = 2,
+};
+
+/* Flags of uebpf_vm_register_helper_ex. */
+enum {
+	/* The program stops with r0 = 0 when this helper returns 0. */
+	UEBPF_HELPER_STOP_ON_ZERO = 1u << 0,
+};
+
+struct uebpf_vm *uebpf_vm_create(void);
+void uebpf_vm_destroy(struct uebpf_vm *vm);
+
+/* Before load. Registering an ID again replaces the earlier helper. */
+int uebpf_vm_register_helper(struct uebpf_vm *vm, uint32_t id, const char *name,
+			     uebpf_helper_fn fn);
+int uebpf_vm_register_helper_ex(struct uebpf_vm *vm, uint32_t id, const char *name,
+				uebpf_helper_fn fn, unsigned flags);
+
+/*
+ * Memory the program may read (and write, if writable) besides the memory it
+ * is run with and its stack: e.g. buffers that helpers hand out. Before load.
+ */
+int uebpf_vm_add_region(struct uebpf_vm *vm, void *base, size_t len, int writable);
+
+/* Stop a run with -E2BIG after this many instructions; 0 means no budget. */
+int uebpf_vm_set_insn_budget(struct uebpf_vm *vm, uint64_t budget);
+
+/* Which engine runs the program; before load. The interpreter is the default. */
+int uebpf_vm_set_engine(struct uebpf_vm *vm, enum uebpf_engine engine);
+
+/*
+ * Load a program: code is an array of 8-byte instructions. It is validated
+ * (unknown opcodes, bad registers, reserved fields, jumps out of range,
+ * falling off the end, unknown helpers) and decoded once. On failure err
+ * (if not NULL) holds a message naming the instruction index.
+ */
+int uebpf_vm_load(struct uebpf_vm *vm, const void *code, size_t code_len, char *err,
+		  size_t err_len);
+
+/* Assemble text in the syntax of the bpf_conformance suite, then load it. */
+int uebpf_vm_load_asm(struct uebpf_vm *vm, const char *text, char *err, size_t err_len);
+
+/* Number of instruction slots of the loaded program (lddw takes two). */
+size_t uebpf_vm_insn_count(const struct uebpf_vm *vm);
+
+/*
+ * Run the loaded program with r1 = mem and r2 = mem_len. mem may be NULL when
+ * mem_len is 0. On success *r0 holds the program's return value and 0 is
+ * returned. A memory access outside the allowed regions, a misaligned atomic
+ * operation, a call to an unknown helper through callx, a call deeper than
+ * eight frames or an exhausted budget stops the program: the return value is
+ * then negative (-EFAULT, -EINVAL, -ENOENT, -E2BIG) and err, when not NULL,
+ * says what happened and at which instruction.
+ */
+int uebpf_vm_run(const struct uebpf_vm *vm, void *mem, size_t mem_len, uint64_t *r0, char *err,
+		 size_t err_len);
+
+/*
+ * As uebpf_vm_run, on the interpreter whatever the engine, and *insns gets
+ * the number of eBPF instructions executed (for profiling: slower than a
+ * plain run, as it counts each one).
+ */
+int uebpf_vm_run_counted(const struct uebpf_vm *vm, void *mem, size_t mem_len, uint64_t *r0,
+			 uint64_t *insns, char *err, size_t err_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
