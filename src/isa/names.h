@@ -16,7 +16,7 @@ static const char *const isa_alu_names[16] = {
 
 /* Jump operations by isa_op() >> 4: conditions, and ja, call, exit. */
 static const char *const isa_jmp_names[16] = {
-	"ja",	"jeq",	"jgt", "jge", "jset", "jne",  "jsgt",
+	"ja",	"jeq",	"jgt",	"jge", "jset", "jne",  "jsgt",
 	"jsge", "call", "exit", "jlt", "jle",  "jslt", "jsle",
 };
 

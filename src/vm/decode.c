@@ -93,8 +93,13 @@ static void decode_alu(const struct isa_insn *in, struct vm_op *op)
 		return;
 	}
 	op->code = alu_codes[alu64][op4][x];
-	if (x)
+	if (x) {
+		if (in->off == 1 && isa_op(in->opcode) == ISA_DIV)
+			op->code = alu64 ? VM_SDIV64_X : VM_SDIV32_X;
+		else if (in->off == 1 && isa_op(in->opcode) == ISA_MOD)
+			op->code = alu64 ? VM_SMOD64_X : VM_SMOD32_X;
 		return;
+	}
 
 	switch (isa_op(in->opcode)) {
 	case ISA_LSH:
