@@ -1,0 +1,18 @@
+# bench-smoke: uebpf-bench --quick must succeed and write a CSV with the
+# agreed header and rows for the interpreter and the native twins.
+file(REMOVE "${CSV}")
+execute_process(COMMAND "${BENCH}" --quick --csv "${CSV}" RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "uebpf-bench --quick failed: ${rc}")
+endif()
+file(STRINGS "${CSV}" lines)
+list(GET lines 0 header)
+if(NOT header STREQUAL "test,engine,param,ns_median,ns_min,ns_p95,runs,ratio_native,ratio_kernel")
+  message(FATAL_ERROR "unexpected CSV header: ${header}")
+endif()
+foreach(row "baseline,interp,," "baseline,native,," "fletcher16,interp,2560," "fletcher16,native,2560,")
+  string(FIND "${lines}" ";${row}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "no CSV row starting with ${row}")
+  endif()
+endforeach()
