@@ -28,7 +28,12 @@ static uint64_t INTERP_NAME(struct vm_run *run, uint64_t r1, uint64_t r2)
 	} frames[ISA_MAX_CALL_DEPTH];
 	unsigned depth = 0;
 	const uintptr_t mem = run->mem;
-	const size_t mem_len = run->mem_len;
+	/*
+	 * An access of size n at a is inside the run's memory when a - mem <
+	 * mem_len - n + 1: one compare per access, the limit computed per size
+	 * here once (indexed by n / 2: sizes 1, 2, 4, 8).
+	 */
+	size_t mem_lim[5];
 	const uintptr_t stack_top = (uintptr_t)(stack + sizeof(stack));
 	uintptr_t frame_lo = stack_top - ISA_STACK_SIZE;
 	const struct vm_helper *h;
@@ -37,6 +42,8 @@ static uint64_t INTERP_NAME(struct vm_run *run, uint64_t r1, uint64_t r2)
 	uint64_t budget = run->budget;
 #endif
 
+	for (unsigned n = 1; n <= 8; n *= 2)
+		mem_lim[n >> 1] = run->mem_len >= n ? run->mem_len - n + 1 : 0;
 	reg[1] = r1;
 	reg[2] = r2;
 	reg[ISA_REG_FP] = stack_top;
@@ -69,11 +76,11 @@ static uint64_t INTERP_NAME(struct vm_run *run, uint64_t r1, uint64_t r2)
  * caller's frame may be passed down), or in a region of the VM. The run's
  * memory comes first: r10-relative stack accesses were mostly proven at
  * decode, so what reaches here is mostly packet or context memory. Unsigned
- * differences make one comparison test both ends.
+ * differences make one comparison test both ends of a range.
  */
 #define CHECK(size, write)                                                                         \
 	do {                                                                                       \
-		if (__builtin_expect(!((a - mem < mem_len && (size) <= mem_len - (a - mem)) ||     \
+		if (__builtin_expect(!(a - mem < mem_lim[(size) >> 1] ||                            \
 				       a - frame_lo <= stack_top - frame_lo - (size) ||            \
 				       vm_region_ok(vm, a, (size), (write))),                      \
 				     0))                                                           \
