@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: MIT
+/*
+ * BPF_MAP_TYPE_LPM_TRIE: longest-prefix match over keys
+ * {u32 prefixlen; u8 data[key_size - 4]}, bits taken most significant
+ * first, as the kernel's lpm_trie.
+ *
+ * The trie is the kernel's: a path-compressed binary trie where every node
+ * holds a prefix, entries are real nodes, and an intermediate node (no
+ * value) joins two subtrees whose prefixes part at its length; it always
+ * has two children. For a given set of prefixes the shape is unique, so
+ * get_next_key walks the same postorder as the kernel (child 0, child 1,
+ * then the node) and agrees with it key for key.
+ *
+ * Nodes come from a pool of 2 * max_entries in shared memory (entries and
+ * at most as many intermediate nodes), linked by index. Pool nodes are
+ * handed out in order the first time, so a large trie's memory is only
+ * touched as it fills, and freed nodes are reused through a free list.
+ *
+ * One robust lock (lock.c) serialises every operation, lookups included:
+ * unlike the hash map there is no lock-free path. Each change publishes
+ * with a single store into a parent's link (a new subtree is complete
+ * before it is linked; a removed one is unlinked before it is freed), so a
+ * process killed mid-update leaves the trie whole, losing at most the
+ * nodes it held. A value pointer from map_lookup stays valid until its
+ * entry is deleted.
+ */
+#include <errno.h>
+#include <linux/bpf.h>
+#include <string.h>
+
+#include "common/errbuf.h"
+#include "maps/internal.h"
+
+#define LPM_CREATE_FLAGS \
+	(BPF_F_NO_PREALLOC | BPF_F_RDONLY | BPF_F_WRONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)
+#define LPM_DATA_MAX 256
+#define LPM_KEY_HDR 4 /* the u32 prefixlen before the data */
+/* The kernel's bound: the value shares a kmalloc'ed node with the key. */
+#define LPM_VALUE_MAX (MAP_KMALLOC_MAX - LPM_DATA_MAX - 24)
+#define LPM_MAX_ENTRIES 0x7fffffffu /* 2 * max_entries node indexes fit in u32 */
+#define LPM_IM 1u		    /* intermediate: joins two subtrees, holds no entry */
+
+struct lpm_node {
+	uint32_t child[2];
+	uint32_t prefixlen;
+	uint32_t flags;
+	uint8_t data[]; /* key data padded to 8, then the value */
+};
+
+static int lpm_check(const struct map_attr *attr, char *err, size_t err_len)
+{
+	if (attr->flags & ~LPM_CREATE_FLAGS) {
+		errbuf_set(err, err_len, "flags 0x%x not valid for an LPM trie",
+			   attr->flags & ~LPM_CREATE_FLAGS);
+		return -EINVAL;
+	}
+	if (!(attr->flags & BPF_F_NO_PREALLOC)) {
+		errbuf_set(err, err_len, "an LPM trie needs BPF_F_NO_PREALLOC");
+		return -EINVAL;
+	}
+	if (attr->key_size <= LPM_KEY_HDR || attr->key_size > LPM_KEY_HDR + LPM_DATA_MAX) {
+		errbuf_set(err, err_len, "LPM key_size must be 4 + 1..%d data bytes, not %u",
+			   LPM_DATA_MAX, attr->key_size);
+		return -EINVAL;
+	}
+	if (!attr->value_size || attr->value_size > LPM_VALUE_MAX) {
+		errbuf_set(err, err_len, "LPM value_size must be 1..%lu, not %u", LPM_VALUE_MAX,
+			   attr->value_size);
+		return -EINVAL;
+	}
+	if (!attr->max_entries) {
+		errbuf_set(err, err_len, "max_entries must not be 0");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int lpm_layout(const struct map_info *info, union map_layout *layout, uint64_t *size,
+		      char *err, size_t err_len)
+{
+	struct map_lpm_layout *l = &layout->lpm;
+
+	if (info->max_entries > LPM_MAX_ENTRIES) {
+		errbuf_set(err, err_len, "an LPM trie of %u entries needs more than %u nodes",
+			   info->max_entries, 2 * LPM_MAX_ENTRIES);
+		return -ENOMEM;
+	}
+	l->lock_off = MAP_HDR_SIZE;
+	l->nodes_off = MAP_HDR_SIZE + sizeof(struct map_lock);
+	l->n_nodes = 2 * info->max_entries;
+	l->node_size =
+		(uint32_t)(sizeof(struct lpm_node) + map_round8(info->key_size - LPM_KEY_HDR) +
+			   map_round8(info->value_size));
+	*size = l->nodes_off + (uint64_t)l->n_nodes * l->node_size;
+	return 0;
+}
+
+static struct map_lock *lpm_lock_of(const struct map *m)
+{
+	return (struct map_lock *)((uint8_t *)m->base + m->layout.lpm.lock_off);
+}
+
+static int lpm_init(struct map *m)
+{
+	struct map_lpm_state *st = &m->shm->state.lpm;
+
+	st->root = MAP_NIL;
+	st->free_head = MAP_NIL;
+	return map_lock_init(lpm_lock_of(m));
+}
+
+static int lpm_attach(struct map *m)
+{
+	m->data = (uint8_t *)m->base + m->layout.lpm.nodes_off;
+	return 0;
+}
+
+/* Node idx, or NULL for MAP_NIL and for indexes another process corrupted. */
+static struct lpm_node *lpm_node(const struct map *m, uint32_t idx)
+{
+	if (idx >= m->layout.lpm.n_nodes)
+		return NULL;
+	return (struct lpm_node *)(m->data + (size_t)idx * m->layout.lpm.node_size);
+}
+
+static uint32_t lpm_data_size(const struct map *m)
+{
+	return m->info.key_size - LPM_KEY_HDR;
+}
+
+static uint8_t *lpm_value(const struct map *m, struct lpm_node *n)
+{
+	return n->data + map_round8(lpm_data_size(m));
+}
+
+static uint32_t lpm_key_len(const void *key)
+{
+	uint32_t len;
+
+	memcpy(&len, key, sizeof(len));
+	return len;
+}
+
+static const uint8_t *lpm_key_data(const void *key)
+{
+	return (const uint8_t *)key + LPM_KEY_HDR;
+}
+
+static unsigned lpm_bit(const uint8_t *data, uint32_t index)
+{
+	return (data[index / 8] >> (7 - index % 8)) & 1;
+}
+
+/* Bits node and key share from the top, up to the shorter prefix. */
+static uint32_t lpm_match(const struct map *m, const struct lpm_node *n, const void *key)
+{
+	uint32_t limit = n->prefixlen < lpm_key_len(key) ? n->prefixlen : lpm_key_len(key);
+	const uint8_t *kd = lpm_key_data(key);
+	uint32_t i, len = 0;
+
+	for (i = 0; i < lpm_data_size(m) && len < limit; i++) {
+		uint8_t diff = n->data[i] ^ kd[i];
+
+		if (diff) {
+			len += (uint32_t)__builtin_clz(diff) - 24;
+			break;
+		}
+		len += 8;
+	}
+	return len < limit ? len : limit;
+}
+
+static uint32_t lpm_alloc(struct map *m)
+{
+	struct map_lpm_state *st = &m->shm->state.lpm;
+	struct lpm_node *n = lpm_node(m, st->free_head);
+	uint32_t idx;
+
+	if (n) {
+		idx = st->free_head;
+		st->free_head = n->child[0];
+		return idx;
+	}
+	if (st->used >= m->layout.lpm.n_nodes)
+		return MAP_NIL;
+	return st->used++;
+}
+
+static void lpm_free(struct map *m, uint32_t idx)
+{
+	struct lpm_node *n = lpm_node(m, idx);
+
+	if (!n)
+		return;
+	n->child[0] = m->shm->state.lpm.free_head;
+	m->shm->state.lpm.free_head = idx;
+}
+
+/* The entry with the longest prefix matching key, or NULL; locked. */
+static struct lpm_node *lpm_find(const struct map *m, const void *key)
+{
+	uint32_t max = 8 * lpm_data_size(m), len, depth = 0;
+	struct lpm_node *n = lpm_node(m, m->shm->state.lpm.root), *found = NULL;
+
+	/* as the kernel: a key longer than the data matches nothing */
+	if (lpm_key_len(key) > max)
+		return NULL;
+	while (n && depth++ <= max) {
+		len = lpm_match(m, n, key);
+		if (len == max) {
+			found = n;
+			break;
+		}
+		if (len < n->prefixlen)
+			break;
+		if (!(n->flags & LPM_IM))
+			found = n;
+		n = lpm_node(m, n->child[lpm_bit(lpm_key_data(key), n->prefixlen)]);
+	}
+	return found && !(found->flags & LPM_IM) ? found : NULL;
+}
+
+static void *lpm_lookup(struct map *m, const void *key)
+{
+	struct lpm_node *n;
+
+	map_lock(lpm_lock_of(m));
+	n = lpm_find(m, key);
+	map_unlock(lpm_lock_of(m));
+	return n ? lpm_value(m, n) : NULL;
+}
+
+static int lpm_lookup_user(struct map *m, const void *key, void *value)
+{
+	struct lpm_node *n;
+
+	map_lock(lpm_lock_of(m));
+	n = lpm_find(m, key);
+	if (n)
+		memcpy(value, lpm_value(m, n), m->info.value_size);
+	map_unlock(lpm_lock_of(m));
+	return n ? 0 : -ENOENT;
+}
+
+/* Room for one more entry, as the kernel checks it. */
+static int lpm_may_add(const struct map *m, uint64_t flags)
+{
+	if (flags == BPF_EXIST)
+		return -ENOENT;
+	if (m->shm->state.lpm.count >= m->info.max_entries)
+		return -ENOSPC;
+	return 0;
+}
+
+static void lpm_fill(const struct map *m, struct lpm_node *n, const void *key, const void *value)
+{
+	n->prefixlen = lpm_key_len(key);
+	memcpy(n->data, lpm_key_data(key), lpm_data_size(m));
+	if (value)
+		memcpy(lpm_value(m, n), value, m->info.value_size);
+}
+
+/*
+ * Links a new entry at *slot, above or beside node (NULL: the slot is
+ * empty), len being the bits they share; locked, room checked.
+ */
+static int lpm_link(struct map *m, uint32_t *slot, struct lpm_node *node, uint32_t len,
+		    const void *key, const void *value)
+{
+	uint32_t idx = lpm_alloc(m), im_idx;
+	struct lpm_node *n = lpm_node(m, idx), *im;
+	unsigned side;
+
+	if (!n)
+		return -ENOMEM;
+	lpm_fill(m, n, key, value);
+	n->flags = 0;
+	n->child[0] = n->child[1] = MAP_NIL;
+	if (node && len == lpm_key_len(key)) {
+		/* the new entry is a prefix of node: it becomes node's parent */
+		n->child[lpm_bit(node->data, len)] = *slot;
+	} else if (node) {
+		im_idx = lpm_alloc(m);
+		im = lpm_node(m, im_idx);
+		if (!im) {
+			lpm_free(m, idx);
+			return -ENOMEM;
+		}
+		lpm_fill(m, im, key, NULL);
+		im->prefixlen = len;
+		im->flags = LPM_IM;
+		side = lpm_bit(lpm_key_data(key), len);
+		im->child[side] = idx;
+		im->child[!side] = *slot;
+		idx = im_idx;
+	}
+	__atomic_store_n(slot, idx, __ATOMIC_RELEASE);
+	m->shm->state.lpm.count++;
+	return 0;
+}
+
+static int lpm_update(struct map *m, const void *key, const void *value, uint64_t flags, bool user)
+{
+	uint32_t max = 8 * lpm_data_size(m), klen = lpm_key_len(key), len = 0, depth = 0;
+	uint32_t *slot = &m->shm->state.lpm.root;
+	struct lpm_node *n;
+	int ret = 0;
+
+	(void)user;
+	if (klen > max)
+		return -EINVAL;
+	map_lock(lpm_lock_of(m));
+	for (n = lpm_node(m, *slot); n && depth++ <= max; n = lpm_node(m, *slot)) {
+		len = lpm_match(m, n, key);
+		if (n->prefixlen != len || n->prefixlen == klen || n->prefixlen == max)
+			break;
+		slot = &n->child[lpm_bit(lpm_key_data(key), n->prefixlen)];
+	}
+	if (n && n->prefixlen == len) {
+		/* this very prefix: an entry to rewrite, or an intermediate node to fill */
+		if (!(n->flags & LPM_IM)) {
+			if (flags == BPF_NOEXIST)
+				ret = -EEXIST;
+		} else {
+			ret = lpm_may_add(m, flags);
+			if (!ret)
+				m->shm->state.lpm.count++;
+		}
+		if (!ret) {
+			lpm_fill(m, n, key, value);
+			n->flags = 0;
+		}
+	} else {
+		ret = lpm_may_add(m, flags);
+		if (!ret)
+			ret = lpm_link(m, slot, n, len, key, value);
+	}
+	map_unlock(lpm_lock_of(m));
+	return ret;
+}
+
+static int lpm_delete(struct map *m, const void *key)
+{
+	uint32_t max = 8 * lpm_data_size(m), klen = lpm_key_len(key), len = 0, depth = 0;
+	uint32_t *slot = &m->shm->state.lpm.root, *parent_slot = slot, idx, pidx = MAP_NIL;
+	struct lpm_node *n, *parent = NULL;
+	int ret = 0;
+
+	if (klen > max)
+		return -EINVAL;
+	map_lock(lpm_lock_of(m));
+	for (n = lpm_node(m, *slot); n && depth++ <= max; n = lpm_node(m, *slot)) {
+		len = lpm_match(m, n, key);
+		if (n->prefixlen != len || n->prefixlen == klen)
+			break;
+		parent = n;
+		pidx = *slot;
+		parent_slot = slot;
+		slot = &n->child[lpm_bit(lpm_key_data(key), n->prefixlen)];
+	}
+	if (!n || n->prefixlen != klen || len != klen || (n->flags & LPM_IM)) {
+		ret = -ENOENT;
+		goto out;
+	}
+	m->shm->state.lpm.count--;
+	idx = *slot;
+	if (n->child[0] != MAP_NIL && n->child[1] != MAP_NIL) {
+		/* still joins two subtrees */
+		n->flags = LPM_IM;
+	} else if (parent && (parent->flags & LPM_IM) && n->child[0] == MAP_NIL &&
+		   n->child[1] == MAP_NIL) {
+		/* a leaf under an intermediate node: the sibling takes the parent's place */
+		__atomic_store_n(parent_slot, parent->child[parent->child[0] == idx],
+				 __ATOMIC_RELEASE);
+		lpm_free(m, idx);
+		lpm_free(m, pidx);
+	} else {
+		__atomic_store_n(slot, n->child[n->child[0] == MAP_NIL], __ATOMIC_RELEASE);
+		lpm_free(m, idx);
+	}
+out:
+	map_unlock(lpm_lock_of(m));
+	return ret;
+}
+
+/* The first entry in postorder under node idx: its leftmost leaf. */
+static struct lpm_node *lpm_leftmost(const struct map *m, uint32_t idx)
+{
+	struct lpm_node *n = lpm_node(m, idx), *found = NULL;
+	uint32_t depth = 0, max = 8 * lpm_data_size(m);
+
+	while (n && depth++ <= max) {
+		if (!(n->flags & LPM_IM)) {
+			found = n;
+			if (n->child[0] == MAP_NIL) {
+				n = lpm_node(m, n->child[1]);
+				continue;
+			}
+		}
+		n = lpm_node(m, n->child[0]);
+	}
+	return found;
+}
+
+/* Postorder successor of key's entry; from the first entry if key is NULL or absent. */
+static int lpm_get_next_key(struct map *m, const void *key, void *next_key)
+{
+	uint32_t max = 8 * lpm_data_size(m), stack[8 * LPM_DATA_MAX + 1], depth = 0, len = 0;
+	uint32_t idx = m->shm->state.lpm.root, klen;
+	struct lpm_node *n = NULL, *parent, *next = NULL;
+
+	map_lock(lpm_lock_of(m));
+	if (!key || lpm_key_len(key) > max)
+		goto first;
+	klen = lpm_key_len(key);
+	for (n = lpm_node(m, idx); n && depth <= max; n = lpm_node(m, idx)) {
+		stack[depth++] = idx;
+		len = lpm_match(m, n, key);
+		if (n->prefixlen != len || n->prefixlen == klen || n->prefixlen == max)
+			break;
+		idx = n->child[lpm_bit(lpm_key_data(key), n->prefixlen)];
+	}
+	if (!n || n->prefixlen != klen || len != klen || (n->flags & LPM_IM))
+		goto first;
+	for (; depth > 1; depth--) {
+		parent = lpm_node(m, stack[depth - 2]);
+		if (parent->child[0] == stack[depth - 1] && parent->child[1] != MAP_NIL) {
+			next = lpm_leftmost(m, parent->child[1]);
+			break;
+		}
+		if (!(parent->flags & LPM_IM)) {
+			next = parent;
+			break;
+		}
+	}
+	goto copy;
+first:
+	next = lpm_leftmost(m, m->shm->state.lpm.root);
+copy:
+	if (next) {
+		memcpy(next_key, &next->prefixlen, sizeof(next->prefixlen));
+		memcpy((uint8_t *)next_key + LPM_KEY_HDR, next->data, lpm_data_size(m));
+	}
+	map_unlock(lpm_lock_of(m));
+	return next ? 0 : -ENOENT;
+}
+
+const struct map_ops map_lpm_ops = {
+	.check = lpm_check,
+	.layout = lpm_layout,
+	.init = lpm_init,
+	.attach = lpm_attach,
+	.lookup = lpm_lookup,
+	.update = lpm_update,
+	.delete = lpm_delete,
+	.lookup_user = lpm_lookup_user,
+	.get_next_key = lpm_get_next_key,
+};

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * maps: eBPF maps with the kernel's semantics, each living entirely in one
+ * shared-memory object (a memfd) so that every process mapping the same fd
+ * sees and updates the same map.
+ *
+ * The object holds a header (type, sizes, flags, layout, counters) and the
+ * data; links inside it are offsets and indexes, never pointers, since each
+ * process maps it at its own address. map_create makes a map, map_open_fd
+ * attaches to one made here or in another process (fd passed over a unix
+ * socket or opened through /proc/PID/fd).
+ *
+ * Two families of element operations:
+ * - program side (what the bpf_map_*_elem helpers do): map_lookup returns a
+ *   pointer to the value inside shared memory, for per-CPU maps the calling
+ *   CPU's copy; map_update writes one value (per-CPU: this CPU's copy);
+ * - user side (what the bpf() syscall does): values are copied in and out,
+ *   and for per-CPU maps a value is nr_cpus copies, each rounded up to 8
+ *   bytes (map_user_value_size bytes in all), as the kernel does. The
+ *   access flags BPF_F_RDONLY / BPF_F_WRONLY apply here (-EPERM).
+ *
+ * Types: BPF_MAP_TYPE_ARRAY, PERCPU_ARRAY, HASH, PERCPU_HASH, LRU_HASH,
+ * LRU_PERCPU_HASH, LPM_TRIE, QUEUE, STACK, RINGBUF. Other kernel types are
+ * recognised and refused with -EOPNOTSUPP. QUEUE and STACK have no keys (key_size 0, key
+ * arguments ignored): map_push/map_pop/map_peek are their helpers, and as
+ * in bpf(), map_update_user pushes, map_lookup_user peeks,
+ * map_lookup_and_delete_user pops, delete and get_next_key give -EINVAL.
+ *
+ * Every function returns 0 or a negative errno with the kernel's codes;
+ * map_create and map_open_fd explain a failure in err.
+ */
+#ifndef UEBPF_MAPS_H
+#define UEBPF_MAPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MAP_NAME_LEN 16 /* BPF_OBJ_NAME_LEN, with the terminating NUL */
+
+struct map;
+
+/* The fields of BPF_MAP_CREATE that these types use. */
+struct map_attr {
+	uint32_t type; /* enum bpf_map_type */
+	uint32_t key_size;
+	uint32_t value_size;
+	uint32_t max_entries;
+	uint32_t flags;		 /* BPF_F_* creation flags */
+	uint64_t map_extra;	 /* must be 0 for the supported types */
+	char name[MAP_NAME_LEN]; /* optional: [A-Za-z0-9_.], at most 15 characters */
+};
+
+/* What a map is, as read back from its header (BPF_OBJ_GET_INFO_BY_FD). */
+struct map_info {
+	uint32_t type;
+	uint32_t key_size;
+	uint32_t value_size;
+	uint32_t max_entries;
+	uint32_t flags;
+	uint32_t nr_cpus; /* copies of each value in a per-CPU map, else 1 */
+	char name[MAP_NAME_LEN];
+};
+
+int map_create(const struct map_attr *attr, struct map **out, char *err, size_t err_len);
+
+/*
+ * Attach to the map in fd, validating its header and layout. fd is
+ * duplicated: the caller keeps (and closes) its own.
+ */
+int map_open_fd(int fd, struct map **out, char *err, size_t err_len);
+
+/* The map's memfd, to pass to another process; valid until map_close. */
+int map_fd(const struct map *m);
+const struct map_info *map_info(const struct map *m);
+
+/* Unmaps and closes this process's handle; the map lives while any fd does. */
+void map_close(struct map *m);
+
+/* Program side. map_lookup returns NULL when the key is absent. */
+void *map_lookup(struct map *m, const void *key);
+int map_update(struct map *m, const void *key, const void *value, uint64_t flags);
+int map_delete(struct map *m, const void *key);
+
+/* User side. */
+size_t map_user_value_size(const struct map *m);
+int map_lookup_user(struct map *m, const void *key, void *value);
+int map_update_user(struct map *m, const void *key, const void *value, uint64_t flags);
+int map_delete_user(struct map *m, const void *key);
+/*
+ * BPF_MAP_LOOKUP_AND_DELETE_ELEM: hash types (value copied as for lookup)
+ * and QUEUE/STACK (a pop); other types -524, the kernel's ENOTSUPP.
+ */
+int map_lookup_and_delete_user(struct map *m, const void *key, void *value, uint64_t flags);
+
+/*
+ * The key after key in the map's order; a NULL or absent key gives the first
+ * key; -ENOENT after the last.
+ */
+int map_get_next_key(struct map *m, const void *key, void *next_key);
+
+/* QUEUE and STACK: push (BPF_ANY, or BPF_EXIST to drop the oldest when full), pop, peek. */
+int map_push(struct map *m, const void *value, uint64_t flags);
+int map_pop(struct map *m, void *value);
+int map_peek(struct map *m, void *value);
+
+/*
+ * RINGBUF, the helpers' forms: reserve gives a contiguous sample of size
+ * bytes or NULL (no room, flags not 0); submit and discard complete it
+ * (-EINVAL for a pointer that is not a reserved sample); output copies a
+ * record in (-EAGAIN without room); query takes BPF_RB_AVAIL_DATA,
+ * RING_SIZE, CONS_POS or PROD_POS. One consumer at a time calls consume: it
+ * hands each completed record to fn in order and stops at the first not yet
+ * submitted, returning the number handed or fn's negative return.
+ */
+typedef int (*map_ringbuf_fn)(void *ctx, void *data, size_t size);
+
+void *map_ringbuf_reserve(struct map *m, uint64_t size, uint64_t flags);
+int map_ringbuf_submit(struct map *m, void *sample, uint64_t flags);
+int map_ringbuf_discard(struct map *m, void *sample, uint64_t flags);
+int map_ringbuf_output(struct map *m, const void *data, uint64_t size, uint64_t flags);
+uint64_t map_ringbuf_query(struct map *m, uint64_t flags);
+int map_ringbuf_consume(struct map *m, map_ringbuf_fn fn, void *ctx);
+
+/*
+ * Where the values of a BPF_F_MMAPABLE array lie in the fd: offset is
+ * page-aligned, len a whole number of pages, for mmap(2). -EINVAL for other
+ * maps.
+ */
+int map_mmap_range(const struct map *m, size_t *offset, size_t *len);
+
+#endif
