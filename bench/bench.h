@@ -140,13 +140,22 @@ struct bench_row {
 	double ratio_kernel;
 };
 
-void bench_report_head(FILE *f);
+/* The table's head; param_name names the column of bench_row.param. */
+void bench_report_head(FILE *f, const char *param_name);
 void bench_report_rows(FILE *f, const struct bench_row *rows, size_t n);
 int bench_report_csv(const char *path, const struct bench_row *rows, size_t n, char *err,
 		     size_t err_len);
 
 /* The machine, kernel, compiler and BPF JIT setting, for the report's header. */
 void bench_print_system(FILE *f);
+
+/*
+ * Load time per 1000 instructions of the engines in want_uebpf (by enum
+ * uebpf_engine) and, with kernel, of BPF_PROG_LOAD: appends rows (at most
+ * BENCH_NUEBPF_ENGINES + 2) and prints them. Returns 0 or a negative errno.
+ */
+int bench_compile(const bool *want_uebpf, bool kernel, bool quick, struct bench_row *rows,
+		  size_t *nrows);
 
 /* --insns-probe: the interpreter, then the native twin, runs times each on 2560 B. */
 int bench_insns_probe(uint64_t runs);

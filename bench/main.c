@@ -271,6 +271,7 @@ static int time_slot(struct slot *s, const struct bench_timing *t, struct bench_
 static int bench(const struct options *o, struct slot *slots, size_t n, struct bench_row *rows)
 {
 	const struct bench_timing *t = o->timing;
+	bool want_uebpf[BENCH_NUEBPF_ENGINES];
 	size_t nrows = 0;
 	char err[512];
 	int ret;
@@ -283,12 +284,17 @@ static int bench(const struct options *o, struct slot *slots, size_t n, struct b
 	printf("timing    slices of ~%.0f ms taking turns for %.2f s per test; thread CPU time, "
 	       "the kernel's test_run duration (whole ns)\n\n",
 	       t->slice_ns / 1e6, (double)t->budget_ns / 1e9);
-	bench_report_head(stdout);
+	bench_report_head(stdout, "bytes");
 	for (size_t i = 0; i < n; i++) {
 		ret = time_slot(&slots[i], t, rows, &nrows);
 		if (ret)
 			return ret;
 	}
+	for (int e = 0; e < BENCH_NUEBPF_ENGINES; e++)
+		want_uebpf[e] = o->want[e] && bench_uebpf_engine_built(e);
+	ret = bench_compile(want_uebpf, o->want[ENG_KERNEL], t == &quick_timing, rows, &nrows);
+	if (ret)
+		return ret;
 	if (o->csv) {
 		ret = bench_report_csv(o->csv, rows, nrows, err, sizeof(err));
 		if (ret) {
@@ -323,7 +329,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	slots = calloc(n, sizeof(*slots));
-	rows = calloc(n * NENGINES, sizeof(*rows));
+	rows = calloc(n * NENGINES + BENCH_NUEBPF_ENGINES + 2, sizeof(*rows));
 	if (slots && rows) {
 		for (size_t i = 0; i < n; i++)
 			slots[i].c = &cases[i];

@@ -15,9 +15,9 @@
 
 #define CSV_HEADER "test,engine,param,ns_median,ns_min,ns_p95,runs,ratio_native,ratio_kernel"
 
-void bench_report_head(FILE *f)
+void bench_report_head(FILE *f, const char *param_name)
 {
-	fprintf(f, "%-10s %6s %-7s %11s %11s %11s %12s %9s %9s\n", "test", "bytes", "engine",
+	fprintf(f, "%-10s %6s %-10s %11s %11s %11s %12s %9s %9s\n", "test", param_name, "engine",
 		"median ns", "min ns", "p95 ns", "runs", "x native", "x kernel");
 }
 
@@ -38,7 +38,7 @@ void bench_report_rows(FILE *f, const struct bench_row *rows, size_t n)
 
 		if (r->param)
 			snprintf(param, sizeof(param), "%zu", r->param);
-		fprintf(f, "%-10s %6s %-7s %11.2f %11.2f %11.2f %12" PRIu64, r->test, param,
+		fprintf(f, "%-10s %6s %-10s %11.2f %11.2f %11.2f %12" PRIu64, r->test, param,
 			r->engine, r->st.median, r->st.min, r->st.p95, r->st.runs);
 		table_ratio(f, r->ratio_native);
 		table_ratio(f, r->ratio_kernel);

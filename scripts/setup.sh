@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config make
-clang-19 llvm-19 libbpf-dev libelf-dev zlib1g-dev bpftool
+clang-19 llvm-19 libclang-rt-19-dev libbpf-dev libelf-dev zlib1g-dev bpftool
 libcapstone-dev libyaml-dev valgrind"
 
 missing=""

@@ -58,6 +58,39 @@ int uebpf_vm_set_insn_budget(struct uebpf_vm *vm, uint64_t budget);
 /* Which engine runs the program; before load. The interpreter is the default. */
 int uebpf_vm_set_engine(struct uebpf_vm *vm, enum uebpf_engine engine);
 
+/* Program types the verifier knows: what r1 points to on entry. */
+enum uebpf_prog_type {
+	UEBPF_PROG_RAW_MEM = 0, /* r1 = the run's memory, r2 = its length (uebpf_vm_run) */
+	UEBPF_PROG_SOCKET_FILTER, /* r1 = struct __sk_buff, read only but cb[] */
+	UEBPF_PROG_SCHED_CLS, /* r1 = struct __sk_buff, with data/data_end/data_meta */
+	UEBPF_PROG_XDP, /* r1 = struct xdp_md */
+	UEBPF_PROG_KPROBE, /* r1 = struct pt_regs (kprobe, uprobe), read only */
+	UEBPF_PROG_RAW_TRACEPOINT, /* r1 = u64 args[12], read only */
+};
+
+/*
+ * Before load: verify the program as the kernel's verifier would for a
+ * privileged loader of this type (every path, types, bounds, memory
+ * accesses). A rejected load fails with the verifier's message (instruction
+ * and reason) in err. Loads and stores proven in bounds then run without
+ * run-time checks; for types other than UEBPF_PROG_RAW_MEM that holds for
+ * stack accesses only, since uebpf_vm_run cannot know the context's layout.
+ */
+int uebpf_vm_set_verify(struct uebpf_vm *vm, enum uebpf_prog_type type);
+
+/*
+ * The AOT engine's C compiler and cache directory, for the whole process and
+ * every load that starts afterwards; NULL restores the default. The compiler
+ * is one program, run without a shell; by default $UEBPF_CC, else "cc". The
+ * cache is by default $UEBPF_AOT_CACHE, else $XDG_CACHE_HOME/uebpf/aot, else
+ * ~/.cache/uebpf/aot; it must belong to the user and be writable by no one
+ * else. Without a working compiler, an AOT load falls back to the JIT and
+ * says so in its message buffer (or, with UEBPF_AOT_FALLBACK=0 in the
+ * environment, fails). Returns 0, -EINVAL (empty string) or -ENOMEM.
+ */
+int uebpf_aot_set_compiler(const char *cc);
+int uebpf_aot_set_cache_dir(const char *dir);
+
 /*
  * Load a program: code is an array of 8-byte instructions. It is validated
  * (unknown opcodes, bad registers, reserved fields, jumps out of range,

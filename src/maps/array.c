@@ -8,7 +8,14 @@
  * each CPU's values together (CPU-major), so CPUs updating their own copies
  * of neighbouring entries do not share cache lines. The values start on a
  * page and fill whole pages, so with BPF_F_MMAPABLE user space can mmap
- * them (map_mmap_range).
+ * them (map_mmap_range); such an array keeps them at offset 0, where bpf()
+ * users expect them, and its header after them.
+ *
+ * BPF_MAP_TYPE_PROG_ARRAY, the tail calls' table, is an array of u32
+ * program IDs (0: none) in the same layout. User space puts IDs in (the
+ * bpf() emulation turns the program fds it is given into IDs) and reads
+ * them back, as the kernel's lookup does; programs reach it only through
+ * bpf_tail_call (map_prog_array_get).
  */
 #include <errno.h>
 #include <linux/bpf.h>
@@ -61,7 +68,7 @@ static int array_check(const struct map_attr *attr, char *err, size_t err_len)
 static int array_layout(const struct map_info *info, union map_layout *layout, uint64_t *size,
 			char *err, size_t err_len)
 {
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), len;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), len, hdr;
 
 	(void)err;
 	(void)err_len;
@@ -70,9 +77,11 @@ static int array_layout(const struct map_info *info, union map_layout *layout, u
 	 * most 2^31 bytes, or at most 2^12 CPUs and per-CPU values of 2^15.
 	 */
 	len = (uint64_t)info->nr_cpus * info->max_entries * map_round8(info->value_size);
-	layout->array.values_off = (MAP_HDR_SIZE + page - 1) / page * page;
+	hdr = (MAP_HDR_SIZE + page - 1) / page * page;
 	layout->array.values_len = (len + page - 1) / page * page;
-	*size = layout->array.values_off + layout->array.values_len;
+	/* mmapable: values at offset 0, header after them (map_hdr_off) */
+	layout->array.values_off = info->flags & BPF_F_MMAPABLE ? 0 : hdr;
+	*size = hdr + layout->array.values_len;
 	return 0;
 }
 
@@ -152,6 +161,89 @@ static int array_get_next_key(struct map *m, const void *key, void *next_key)
 	memcpy(next_key, &next, sizeof(next));
 	return 0;
 }
+
+static int prog_array_check(const struct map_attr *attr, char *err, size_t err_len)
+{
+	if (attr->flags & ~(uint32_t)(BPF_F_RDONLY | BPF_F_WRONLY)) {
+		errbuf_set(err, err_len, "flags 0x%x not valid for a prog_array", attr->flags);
+		return -EINVAL;
+	}
+	if (attr->key_size != 4 || attr->value_size != 4) {
+		errbuf_set(err, err_len, "prog_array key_size and value_size must be 4, not %u and %u",
+			   attr->key_size, attr->value_size);
+		return -EINVAL;
+	}
+	if (!attr->max_entries) {
+		errbuf_set(err, err_len, "max_entries must not be 0");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Programs cannot look into a prog_array, only tail-call through it. */
+static void *prog_array_lookup(struct map *m, const void *key)
+{
+	(void)m;
+	(void)key;
+	return NULL;
+}
+
+static int prog_array_update(struct map *m, const void *key, const void *value, uint64_t flags,
+			     bool user)
+{
+	uint32_t *slot = (uint32_t *)array_value(m, key), id;
+
+	if (!user || flags != BPF_ANY)
+		return -EINVAL;
+	if (!slot)
+		return -E2BIG;
+	memcpy(&id, value, sizeof(id));
+	if (!id)
+		return -EINVAL;
+	__atomic_store_n(slot, id, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static int prog_array_delete(struct map *m, const void *key)
+{
+	uint32_t *slot = (uint32_t *)array_value(m, key);
+
+	if (!slot)
+		return -E2BIG;
+	return __atomic_exchange_n(slot, 0, __ATOMIC_ACQ_REL) ? 0 : -ENOENT;
+}
+
+static int prog_array_lookup_user(struct map *m, const void *key, void *value)
+{
+	uint32_t *slot = (uint32_t *)array_value(m, key), id;
+
+	if (!slot)
+		return -ENOENT;
+	id = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	if (!id)
+		return -ENOENT;
+	memcpy(value, &id, sizeof(id));
+	return 0;
+}
+
+uint32_t map_prog_array_get(struct map *m, uint32_t index)
+{
+	if (m->info.type != BPF_MAP_TYPE_PROG_ARRAY || index >= m->info.max_entries)
+		return 0;
+	return __atomic_load_n((uint32_t *)(m->data + (size_t)index * m->stride),
+			       __ATOMIC_ACQUIRE);
+}
+
+const struct map_ops map_prog_array_ops = {
+	.check = prog_array_check,
+	.layout = array_layout,
+	.attach = array_attach,
+	.lookup = prog_array_lookup,
+	.update = prog_array_update,
+	.delete = prog_array_delete,
+	.lookup_user = prog_array_lookup_user,
+	.get_next_key = array_get_next_key,
+};
 
 const struct map_ops map_array_ops = {
 	.check = array_check,

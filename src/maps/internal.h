@@ -4,11 +4,14 @@
  * and the table of operations each map type provides.
  *
  * The object starts with 4 KiB of header (struct map_shm); data that user
- * space maps on its own (BPF_F_MMAPABLE values, the ring buffer's data)
- * starts on a page boundary after it. The header's layout part is a pure function of the
- * attributes and the CPU count: a process that opens the map recomputes it
- * and refuses the map unless it matches, so offsets read from shared memory
- * are trusted only once proven equal to ones computed locally.
+ * space maps on its own (the ring buffer's data) starts on a page boundary
+ * after it. A BPF_F_MMAPABLE array is the exception: its values come first
+ * and the header takes the page after them, because libbpf maps the values
+ * at offset 0 of the map's fd, as the kernel lays them out (map_hdr_off).
+ * The header's layout part is a pure function of the attributes and the
+ * CPU count: a process that opens the map recomputes it and refuses the map
+ * unless it matches, so offsets read from shared memory are trusted only
+ * once proven equal to ones computed locally.
  */
 #ifndef UEBPF_MAPS_INTERNAL_H
 #define UEBPF_MAPS_INTERNAL_H
@@ -17,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/bpf.h>
 
 #include "maps/maps.h"
 
@@ -165,6 +169,7 @@ struct map_ops {
 };
 
 extern const struct map_ops map_array_ops;
+extern const struct map_ops map_prog_array_ops;
 extern const struct map_ops map_hash_ops;
 extern const struct map_ops map_queue_ops;
 extern const struct map_ops map_lpm_ops;
@@ -185,6 +190,14 @@ void map_unlock(struct map_lock *l);
 /* cpu.c */
 uint32_t map_possible_cpus(void);
 uint32_t map_this_cpu(const struct map *m);
+
+/* Where the header of a map with these attributes and layout starts in its object. */
+static inline uint64_t map_hdr_off(const struct map_info *info, const union map_layout *layout)
+{
+	if (info->type == BPF_MAP_TYPE_ARRAY && (info->flags & BPF_F_MMAPABLE))
+		return layout->array.values_len;
+	return 0;
+}
 
 static inline uint32_t map_round8(uint32_t n)
 {

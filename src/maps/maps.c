@@ -51,6 +51,7 @@ static const char *const type_names[] = {
 static const struct map_ops *const type_ops[] = {
 	[BPF_MAP_TYPE_HASH] = &map_hash_ops,		/* hash.c */
 	[BPF_MAP_TYPE_ARRAY] = &map_array_ops,		/* array.c */
+	[BPF_MAP_TYPE_PROG_ARRAY] = &map_prog_array_ops, /* array.c */
 	[BPF_MAP_TYPE_PERCPU_HASH] = &map_hash_ops,	/* hash.c */
 	[BPF_MAP_TYPE_PERCPU_ARRAY] = &map_array_ops,	/* array.c */
 	[BPF_MAP_TYPE_LRU_HASH] = &map_hash_ops,	/* hash.c, lru.c */
@@ -154,7 +155,7 @@ static void info_from_attr(struct map_info *info, const struct map_attr *attr)
 static int handle_init(struct map *m, const struct map_ops *ops, const struct map_info *info,
 		       const union map_layout *layout)
 {
-	m->shm = m->base;
+	m->shm = (struct map_shm *)((uint8_t *)m->base + map_hdr_off(info, layout));
 	m->ops = ops;
 	m->info = *info;
 	m->stride = map_round8(info->value_size);
@@ -197,7 +198,7 @@ int map_create(const struct map_attr *attr, struct map **out, char *err, size_t 
 		return ret;
 	}
 	m->size = size;
-	m->shm = m->base;
+	m->shm = (struct map_shm *)((uint8_t *)m->base + map_hdr_off(&info, &layout));
 	m->shm->version = MAP_VERSION;
 	m->shm->type = info.type;
 	m->shm->size = size;
@@ -222,11 +223,15 @@ int map_create(const struct map_attr *attr, struct map **out, char *err, size_t 
 	return 0;
 }
 
-/* The header must be exactly what map_create would have written for its attributes. */
-static int validate_header(const struct map *m, const struct map_ops **ops, struct map_info *info,
-			   union map_layout *layout, char *err, size_t err_len)
+/*
+ * The header at hdr_off must be exactly what map_create would have written
+ * there for its attributes.
+ */
+static int validate_header(const struct map *m, uint64_t hdr_off, const struct map_ops **ops,
+			   struct map_info *info, union map_layout *layout, char *err,
+			   size_t err_len)
 {
-	const struct map_shm *shm = m->base;
+	const struct map_shm *shm = (const struct map_shm *)((uint8_t *)m->base + hdr_off);
 	struct map_attr attr;
 	uint64_t size;
 	int ret;
@@ -263,11 +268,33 @@ static int validate_header(const struct map *m, const struct map_ops **ops, stru
 	if (ret)
 		return ret;
 	if (size != shm->size || size != m->size || memcmp(layout, &shm->layout, sizeof(*layout)) ||
-	    shm->value_stride != map_round8(info->value_size)) {
+	    shm->value_stride != map_round8(info->value_size) ||
+	    map_hdr_off(info, layout) != hdr_off) {
 		errbuf_set(err, err_len, "map header layout does not match its attributes");
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/*
+ * The header is on the first page, or for a mmapable array on the last
+ * one: the first page is tried first, and what it says counts unless a
+ * valid header is on the last.
+ */
+static int find_header(const struct map *m, const struct map_ops **ops, struct map_info *info,
+		       union map_layout *layout, char *err, size_t err_len)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t hdr = (MAP_HDR_SIZE + page - 1) / page * page;
+	uint64_t last = m->size - hdr;
+	int ret;
+
+	ret = validate_header(m, 0, ops, info, layout, err, err_len);
+	if (!ret || m->size <= hdr || m->size % page)
+		return ret;
+	if (!validate_header(m, last, ops, info, layout, NULL, 0))
+		return 0;
+	return ret;
 }
 
 int map_open_fd(int fd, struct map **out, char *err, size_t err_len)
@@ -300,7 +327,7 @@ int map_open_fd(int fd, struct map **out, char *err, size_t err_len)
 		free(m);
 		return ret;
 	}
-	ret = validate_header(m, &ops, &info, &layout, err, err_len);
+	ret = find_header(m, &ops, &info, &layout, err, err_len);
 	if (!ret) {
 		ret = handle_init(m, ops, &info, &layout);
 		if (ret)
@@ -429,6 +456,43 @@ int map_mmap_range(const struct map *m, size_t *offset, size_t *len)
 	*offset = m->layout.array.values_off;
 	*len = m->layout.array.values_len;
 	return 0;
+}
+
+int map_direct_value_addr(const struct map *m, uint32_t off, void **addr)
+{
+	if (m->info.type != BPF_MAP_TYPE_ARRAY || m->info.max_entries != 1)
+		return -EOPNOTSUPP;
+	if (off >= m->info.value_size)
+		return -EINVAL;
+	*addr = m->data + off;
+	return 0;
+}
+
+void map_prog_range(const struct map *m, void **base, size_t *len)
+{
+	*base = m->data;
+	switch (m->info.type) {
+	case BPF_MAP_TYPE_ARRAY:
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+		*len = m->layout.array.values_len;
+		break;
+	case BPF_MAP_TYPE_HASH:
+	case BPF_MAP_TYPE_PERCPU_HASH:
+	case BPF_MAP_TYPE_LRU_HASH:
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+		*len = (size_t)m->info.max_entries * m->layout.hash.elem_size;
+		break;
+	case BPF_MAP_TYPE_LPM_TRIE:
+		*len = (size_t)m->layout.lpm.n_nodes * m->layout.lpm.node_size;
+		break;
+	case BPF_MAP_TYPE_RINGBUF: /* mapped twice in a row: a sample may run past the end */
+		*len = 2 * (size_t)m->info.max_entries;
+		break;
+	default:
+		*base = NULL;
+		*len = 0;
+		break;
+	}
 }
 
 void map_copy_in(const struct map *m, uint8_t *val, size_t step, const void *value, bool user,

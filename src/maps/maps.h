@@ -19,8 +19,8 @@
  *   bytes (map_user_value_size bytes in all), as the kernel does. The
  *   access flags BPF_F_RDONLY / BPF_F_WRONLY apply here (-EPERM).
  *
- * Types: BPF_MAP_TYPE_ARRAY, PERCPU_ARRAY, HASH, PERCPU_HASH, LRU_HASH,
- * LRU_PERCPU_HASH, LPM_TRIE, QUEUE, STACK, RINGBUF. Other kernel types are
+ * Types: BPF_MAP_TYPE_ARRAY, PERCPU_ARRAY, PROG_ARRAY, HASH, PERCPU_HASH,
+ * LRU_HASH, LRU_PERCPU_HASH, LPM_TRIE, QUEUE, STACK, RINGBUF. Other kernel types are
  * recognised and refused with -EOPNOTSUPP. QUEUE and STACK have no keys (key_size 0, key
  * arguments ignored): map_push/map_pop/map_peek are their helpers, and as
  * in bpf(), map_update_user pushes, map_lookup_user peeks,
@@ -110,7 +110,8 @@ int map_peek(struct map *m, void *value);
  * record in (-EAGAIN without room); query takes BPF_RB_AVAIL_DATA,
  * RING_SIZE, CONS_POS or PROD_POS. One consumer at a time calls consume: it
  * hands each completed record to fn in order and stops at the first not yet
- * submitted, returning the number handed or fn's negative return.
+ * submitted, returning the number handed or fn's negative return
+ * (-EBADMSG for a record longer than the ring: a corrupted header).
  */
 typedef int (*map_ringbuf_fn)(void *ctx, void *data, size_t size);
 
@@ -122,10 +123,28 @@ uint64_t map_ringbuf_query(struct map *m, uint64_t flags);
 int map_ringbuf_consume(struct map *m, map_ringbuf_fn fn, void *ctx);
 
 /*
- * Where the values of a BPF_F_MMAPABLE array lie in the fd: offset is
- * page-aligned, len a whole number of pages, for mmap(2). -EINVAL for other
- * maps.
+ * PROG_ARRAY: the program ID at index (what bpf_tail_call jumps to), 0 for
+ * none, an index out of range or another map type.
+ */
+uint32_t map_prog_array_get(struct map *m, uint32_t index);
+
+/*
+ * Where the values of a BPF_F_MMAPABLE array lie in the fd, for mmap(2):
+ * offset is 0, as in a kernel map's fd, and len a whole number of pages.
+ * -EINVAL for other maps.
  */
 int map_mmap_range(const struct map *m, size_t *offset, size_t *len);
+
+/*
+ * Binding maps into programs. map_direct_value_addr: the address of byte
+ * off of the value of a one-entry ARRAY, what an lddw of
+ * BPF_PSEUDO_MAP_VALUE loads (global data); -EINVAL when off is past the
+ * value, -EOPNOTSUPP for other maps, as in the kernel. map_prog_range: the
+ * memory that pointers the helpers hand to a program lie in (values, ring
+ * buffer samples), so a program may access it; *len is 0 for maps whose
+ * values are only copied (QUEUE, STACK).
+ */
+int map_direct_value_addr(const struct map *m, uint32_t off, void **addr);
+void map_prog_range(const struct map *m, void **base, size_t *len);
 
 #endif

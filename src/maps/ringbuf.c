@@ -270,6 +270,10 @@ int map_ringbuf_consume(struct map *m, map_ringbuf_fn fn, void *ctx)
 		len = __atomic_load_n(&ringbuf_hdr_at(m, cons)->len, __ATOMIC_ACQUIRE);
 		if (len & BPF_RINGBUF_BUSY_BIT)
 			break;
+		/* a header a program overwrote: never hand out more than the ring */
+		if ((len & ~BPF_RINGBUF_DISCARD_BIT) >
+		    m->info.max_entries - sizeof(struct ringbuf_hdr))
+			return -EBADMSG;
 		ret = 0;
 		if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
 			ret = fn(ctx, ringbuf_hdr_at(m, cons) + 1, len);

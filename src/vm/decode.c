@@ -175,7 +175,8 @@ static bool in_frame(const struct isa_insn *in, unsigned base)
 	return base == ISA_REG_FP && in->off >= -ISA_STACK_SIZE && in->off <= -size;
 }
 
-static void decode_mem(const struct isa_insn *in, struct vm_op *op)
+/* proven: the verifier proved this access inside the run's memory or stack. */
+static void decode_mem(const struct isa_insn *in, struct vm_op *op, bool proven)
 {
 	unsigned sz = isa_size(in->opcode) >> 3;
 	bool dw = isa_size(in->opcode) == ISA_DW;
@@ -232,7 +233,7 @@ static void decode_mem(const struct isa_insn *in, struct vm_op *op)
 			return;
 		}
 	}
-	if (in_frame(in, base))
+	if (proven || in_frame(in, base))
 		op->code = fp_variant(op->code);
 }
 
@@ -255,11 +256,16 @@ int vm_decode(const struct uebpf_vm *vm, const struct isa_insn *insns, size_t n,
 			break;
 		case ISA_LD: /* lddw, the only LD that validates */
 			op->code = VM_LDDW;
-			op->k = (uint32_t)in->imm | ((uint64_t)(uint32_t)in[1].imm << 32);
+			if (in->src == ISA_PSEUDO_IMM64)
+				op->k = (uint32_t)in->imm | ((uint64_t)(uint32_t)in[1].imm << 32);
+			else if (in->src == ISA_PSEUDO_FUNC)
+				op->k = (uintptr_t)&ops[pc + 1 + in->imm];
+			else
+				op->k = vm_lddw_value(vm, in);
 			ops[++pc] = (struct vm_op){.code = VM_NOP};
 			break;
 		default:
-			decode_mem(in, op);
+			decode_mem(in, op, vm->proven && vm->proven[pc]);
 			break;
 		}
 	}

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The interpreter: two instances of the loop in interp_loop.h, one that
- * counts instructions against a budget and one that does not.
+ * The interpreter: instances of the loop in interp_loop.h, for a run and
+ * for a callback a helper calls (call_sub), each with and without counting
+ * instructions against a budget.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -11,10 +12,27 @@
 
 #define INTERP_NAME interp_unbounded
 #define INTERP_BUDGET 0
+#define INTERP_SUB 0
 #include "interp_loop.h"
 
 #define INTERP_NAME interp_budgeted
 #define INTERP_BUDGET 1
+#define INTERP_SUB 0
+#include "interp_loop.h"
+
+/*
+ * Callbacks count instructions only when the run does, each call against
+ * a budget of the run's size: bounded, as the helpers that call them
+ * bound their number.
+ */
+#define INTERP_NAME interp_sub_unbounded
+#define INTERP_BUDGET 0
+#define INTERP_SUB 1
+#include "interp_loop.h"
+
+#define INTERP_NAME interp_sub_budgeted
+#define INTERP_BUDGET 1
+#define INTERP_SUB 1
 #include "interp_loop.h"
 
 static uint64_t interp_run(struct vm_run *run, uint64_t r1, uint64_t r2)
@@ -22,6 +40,14 @@ static uint64_t interp_run(struct vm_run *run, uint64_t r1, uint64_t r2)
 	if (run->budget)
 		return interp_budgeted(run, r1, r2);
 	return interp_unbounded(run, r1, r2);
+}
+
+static uint64_t interp_call_sub(struct vm_run *run, const struct vm_op *entry,
+				const uint64_t *args)
+{
+	if (run->budget)
+		return interp_sub_budgeted(run, entry, args);
+	return interp_sub_unbounded(run, entry, args);
 }
 
 static int interp_prepare(struct uebpf_vm *vm, char *err, size_t err_len)
@@ -42,4 +68,5 @@ const struct vm_engine vm_interp_engine = {
 	.prepare = interp_prepare,
 	.run = interp_run,
 	.release = interp_release,
+	.call_sub = interp_call_sub,
 };

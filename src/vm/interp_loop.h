@@ -2,7 +2,12 @@
 /*
  * The interpreter's loop, included by interp.c once per variant: without an
  * instruction budget, and with one (INTERP_BUDGET 1), so the common case pays
- * nothing for the count. Expects INTERP_NAME and INTERP_BUDGET.
+ * nothing for the count. Expects INTERP_NAME and INTERP_BUDGET, and
+ * INTERP_SUB 1 for the variant that runs a callback for a helper
+ * (vm_engine.call_sub): it starts at a given op with r1-r5 given, and its
+ * frames continue the calling run's stack below the caller's frame, so
+ * pointers into the caller's frames stay valid and the depth limit counts
+ * them all.
  *
  * Dispatch is direct threading over the decoded ops: each handler ends by
  * jumping through the label table to the next op's handler. Registers live
@@ -11,7 +16,11 @@
  * a local call moves it down by one frame.
  */
 
+#if INTERP_SUB
+static uint64_t INTERP_NAME(struct vm_run *run, const struct vm_op *start, const uint64_t *args)
+#else
 static uint64_t INTERP_NAME(struct vm_run *run, uint64_t r1, uint64_t r2)
+#endif
 {
 	static const void *const labels[VM_NOPCODES] = {
 #define VM_LABEL(name) [VM_##name] = &&L_##name,
@@ -19,9 +28,21 @@ static uint64_t INTERP_NAME(struct vm_run *run, uint64_t r1, uint64_t r2)
 #undef VM_LABEL
 	};
 	const struct uebpf_vm *vm = run->vm;
+	/* what a program reads before writing is 0 on every engine (r1, r2, r10 are set) */
+	uint64_t reg[ISA_NREGS] = {0};
+#if INTERP_SUB
+	const struct vm_op *op = start;
+	const uintptr_t stack_top = run->stack_hi;
+	uintptr_t frame_lo = run->frame_lo - ISA_STACK_SIZE;
+	/* frames left on the run's stack, this one included */
+	const unsigned max_depth = (unsigned)((frame_lo - run->stack_lo) / ISA_STACK_SIZE) + 1;
+#else
 	const struct vm_op *op = vm->ops;
-	uint64_t reg[ISA_NREGS];
 	uint8_t stack[ISA_STACK_SIZE * ISA_MAX_CALL_DEPTH] __attribute__((aligned(16)));
+	const uintptr_t stack_top = (uintptr_t)(stack + sizeof(stack));
+	uintptr_t frame_lo = stack_top - ISA_STACK_SIZE;
+	const unsigned max_depth = ISA_MAX_CALL_DEPTH;
+#endif
 	struct {
 		const struct vm_op *ret;
 		uint64_t callee_saved[4];
@@ -34,8 +55,6 @@ static uint64_t INTERP_NAME(struct vm_run *run, uint64_t r1, uint64_t r2)
 	 * here once (indexed by n / 2: sizes 1, 2, 4, 8).
 	 */
 	size_t mem_lim[5];
-	const uintptr_t stack_top = (uintptr_t)(stack + sizeof(stack));
-	uintptr_t frame_lo = stack_top - ISA_STACK_SIZE;
 	const struct vm_helper *h;
 	uintptr_t a;
 #if INTERP_BUDGET
@@ -44,9 +63,18 @@ static uint64_t INTERP_NAME(struct vm_run *run, uint64_t r1, uint64_t r2)
 
 	for (unsigned n = 1; n <= 8; n *= 2)
 		mem_lim[n >> 1] = run->mem_len >= n ? run->mem_len - n + 1 : 0;
+#if INTERP_SUB
+	if (run->frame_lo < run->stack_lo + ISA_STACK_SIZE) {
+		run->fault = VM_FAULT_DEPTH;
+		goto out_error;
+	}
+	memcpy(&reg[1], args, 5 * sizeof(reg[1]));
+	reg[ISA_REG_FP] = frame_lo + ISA_STACK_SIZE;
+#else
 	reg[1] = r1;
 	reg[2] = r2;
 	reg[ISA_REG_FP] = stack_top;
+#endif
 
 #if INTERP_BUDGET
 #define DISPATCH()                                                                                 \
@@ -68,6 +96,18 @@ static uint64_t INTERP_NAME(struct vm_run *run, uint64_t r1, uint64_t r2)
 		op = op->target;                                                                   \
 		DISPATCH();                                                                        \
 	} while (0)
+/*
+ * Before a helper call: where the stack is, for the helper's pointer
+ * checks, and the current frame, for callbacks. Only then, so runs that
+ * call no helper pay nothing; a callback's frames are on the run's stack,
+ * already published.
+ */
+#if INTERP_SUB
+#define PUBLISH() (run->frame_lo = frame_lo)
+#else
+#define PUBLISH()                                                                                  \
+	(run->stack_lo = (uintptr_t)stack, run->stack_hi = stack_top, run->frame_lo = frame_lo)
+#endif
 #define DST reg[op->dst]
 #define SRC reg[op->src]
 /*
@@ -315,11 +355,18 @@ L_LDDW:
 L_JA:
 	JUMP();
 
+	/* a fault in a callback the helper ran stops this run too */
 L_CALL:
+	PUBLISH();
 	reg[0] = op->fn(reg[1], reg[2], reg[3], reg[4], reg[5]);
+	if (__builtin_expect(run->fault != VM_FAULT_NONE, 0))
+		return 0;
 	NEXT();
 L_CALL_STOPZ:
+	PUBLISH();
 	reg[0] = op->fn(reg[1], reg[2], reg[3], reg[4], reg[5]);
+	if (__builtin_expect(run->fault != VM_FAULT_NONE, 0))
+		return 0;
 	if (!reg[0])
 		goto out_stopped;
 	NEXT();
@@ -330,12 +377,15 @@ L_CALLX:
 		run->addr = DST;
 		goto out_error;
 	}
+	PUBLISH();
 	reg[0] = h->fn(reg[1], reg[2], reg[3], reg[4], reg[5]);
+	if (__builtin_expect(run->fault != VM_FAULT_NONE, 0))
+		return 0;
 	if (!reg[0] && (h->flags & UEBPF_HELPER_STOP_ON_ZERO))
 		goto out_stopped;
 	NEXT();
 L_CALL_LOCAL:
-	if (depth + 1 == ISA_MAX_CALL_DEPTH) {
+	if (depth + 1 == max_depth) {
 		run->fault = VM_FAULT_DEPTH;
 		goto out_error;
 	}
@@ -347,7 +397,7 @@ L_CALL_LOCAL:
 	JUMP();
 L_EXIT:
 	if (!depth) {
-#if INTERP_BUDGET
+#if INTERP_BUDGET && !INTERP_SUB
 		run->executed = run->budget - budget;
 #endif
 		return reg[0];
@@ -400,7 +450,7 @@ L_EXIT:
 	})
 
 out_stopped:
-#if INTERP_BUDGET
+#if INTERP_BUDGET && !INTERP_SUB
 	run->executed = run->budget - budget;
 #endif
 	return 0;
@@ -435,6 +485,7 @@ out_error:
 #undef DISPATCH
 #undef NEXT
 #undef JUMP
+#undef PUBLISH
 #undef DST
 #undef SRC
 #undef CHECK
@@ -450,3 +501,4 @@ out_error:
 
 #undef INTERP_NAME
 #undef INTERP_BUDGET
+#undef INTERP_SUB

@@ -179,7 +179,7 @@ static int check_jmp(const struct vcheck *c, size_t pc, const uint8_t *second)
 	REJECT(c, pc, EINVAL, "unknown opcode 0x%02x", in->opcode);
 }
 
-static int check_lddw(const struct vcheck *c, size_t pc)
+static int check_lddw(const struct vcheck *c, size_t pc, const uint8_t *second)
 {
 	const struct isa_insn *in = &c->insns[pc];
 	const struct isa_insn *hi = in + 1;
@@ -190,11 +190,28 @@ static int check_lddw(const struct vcheck *c, size_t pc)
 	TRY(field_zero(c, pc, "off", in->off));
 	if (hi->opcode || hi->dst || hi->src || hi->off)
 		REJECT(c, pc, EINVAL, "incomplete lddw: its second slot must be zero but for imm");
-	if (in->src != ISA_PSEUDO_IMM64)
+	switch (in->src) {
+	case ISA_PSEUDO_IMM64:
+	case ISA_PSEUDO_MAP_VALUE: /* hi->imm: offset into the value, checked at binding */
+	case ISA_PSEUDO_MAP_IDX_VALUE:
+		return 0;
+	case ISA_PSEUDO_MAP_FD:
+	case ISA_PSEUDO_MAP_IDX:
+		return field_zero(c, pc, "imm of the second slot", hi->imm);
+	case ISA_PSEUDO_BTF_ID:
 		REJECT(c, pc, EOPNOTSUPP,
-		       "lddw with pseudo source %u (a map or BTF reference) needs an object loader",
-		       in->src);
-	return 0;
+		       "lddw of a kernel symbol (BPF_PSEUDO_BTF_ID) is not supported");
+	case ISA_PSEUDO_FUNC: /* imm: the function's first instruction, relative as in calls */
+		if (!c->vm->engine->call_sub)
+			REJECT(c, pc, EOPNOTSUPP,
+			       "lddw of a callback function (BPF_PSEUDO_FUNC): the %s engine cannot "
+			       "call back into a program",
+			       c->vm->engine->name);
+		TRY(field_zero(c, pc, "imm of the second slot", hi->imm));
+		return target_ok(c, pc, in->imm, second);
+	default:
+		REJECT(c, pc, EINVAL, "invalid lddw pseudo source %u", in->src);
+	}
 }
 
 static int check_mem(const struct vcheck *c, size_t pc)
@@ -295,7 +312,7 @@ int vm_validate(const struct uebpf_vm *vm, const struct isa_insn *insns, size_t 
 			break;
 		case ISA_LD:
 			if (opcode == ISA_OP_LDDW)
-				ret = check_lddw(&c, pc);
+				ret = check_lddw(&c, pc, second);
 			else if (isa_mode(opcode) == ISA_ABS || isa_mode(opcode) == ISA_IND) {
 				errbuf_set(err, err_len,
 					   "insn %zu: legacy packet access (opcode 0x%02x) is not "

@@ -8,9 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aot/aot.h"
 #include "common/errbuf.h"
 #include "isa/asm.h"
+#include "jit/jit.h"
 #include "vm.h"
+
+__thread struct vm_run *vm_current_run __attribute__((tls_model("initial-exec")));
 
 /* Kernel helper IDs are below 300; this bounds the dense helper table. */
 #define VM_MAX_HELPER_ID 65535
@@ -18,8 +22,8 @@
 /* Engines by enum uebpf_engine; NULL where this build has none. */
 static const struct vm_engine *const engines[] = {
 	[UEBPF_ENGINE_INTERP] = &vm_interp_engine,
-	[UEBPF_ENGINE_JIT] = NULL,
-	[UEBPF_ENGINE_AOT] = NULL,
+	[UEBPF_ENGINE_JIT] = &vm_jit_engine,
+	[UEBPF_ENGINE_AOT] = &vm_aot_engine,
 };
 
 struct uebpf_vm *uebpf_vm_create(void)
@@ -37,7 +41,9 @@ void uebpf_vm_destroy(struct uebpf_vm *vm)
 		return;
 	if (vm->ops)
 		vm->engine->release(vm);
+	vm_prog_unregister(vm);
 	free(vm->helpers);
+	free(vm->maps);
 	free(vm->regions);
 	free(vm->insns);
 	free(vm->ops);
@@ -97,6 +103,52 @@ int uebpf_vm_add_region(struct uebpf_vm *vm, void *base, size_t len, int writabl
 	return 0;
 }
 
+static bool in_range(uintptr_t addr, uint64_t size, uintptr_t base, uint64_t len)
+{
+	uint64_t off = addr - base;
+
+	return off < len && size <= len - off;
+}
+
+bool vm_run_mem_ok(const struct vm_run *run, uintptr_t addr, uint64_t size, bool write)
+{
+	const struct uebpf_vm *vm = run->vm;
+
+	if (!size)
+		return true;
+	if (in_range(addr, size, run->mem, run->mem_len) ||
+	    in_range(addr, size, run->stack_lo, run->stack_hi - run->stack_lo))
+		return true;
+	for (size_t i = 0; i < vm->nregions; i++) {
+		const struct vm_region *r = &vm->regions[i];
+
+		if (in_range(addr, size, r->base, r->len) && (r->writable || !write))
+			return true;
+	}
+	return false;
+}
+
+static uint64_t avail_in(uintptr_t addr, uintptr_t base, uint64_t len)
+{
+	return addr - base < len ? len - (addr - base) : 0;
+}
+
+uint64_t vm_run_mem_avail(const struct vm_run *run, uintptr_t addr, bool write)
+{
+	const struct uebpf_vm *vm = run->vm;
+	uint64_t n = avail_in(addr, run->mem, run->mem_len), m;
+
+	m = avail_in(addr, run->stack_lo, run->stack_hi - run->stack_lo);
+	n = m > n ? m : n;
+	for (size_t i = 0; i < vm->nregions; i++) {
+		const struct vm_region *r = &vm->regions[i];
+
+		m = r->writable || !write ? avail_in(addr, r->base, r->len) : 0;
+		n = m > n ? m : n;
+	}
+	return n;
+}
+
 bool vm_region_ok(const struct uebpf_vm *vm, uintptr_t addr, unsigned size, bool write)
 {
 	for (size_t i = 0; i < vm->nregions; i++) {
@@ -131,6 +183,16 @@ int uebpf_vm_set_engine(struct uebpf_vm *vm, enum uebpf_engine engine)
 	return 0;
 }
 
+/* Helper calls (direct or callx) are what need the run published to helpers. */
+static bool calls_helpers(const struct isa_insn *insns, size_t n)
+{
+	for (size_t pc = 0; pc < n; pc++)
+		if (insns[pc].opcode == ISA_OP_CALLX ||
+		    (insns[pc].opcode == ISA_OP_CALL && insns[pc].src == ISA_CALL_HELPER))
+			return true;
+	return false;
+}
+
 int uebpf_vm_load(struct uebpf_vm *vm, const void *code, size_t code_len, char *err,
 		  size_t err_len)
 {
@@ -152,27 +214,44 @@ int uebpf_vm_load(struct uebpf_vm *vm, const void *code, size_t code_len, char *
 	ret = vm_validate(vm, code, n, err, err_len);
 	if (ret)
 		return ret;
+	ret = vm_bind_maps(vm, code, n, err, err_len);
+	if (ret)
+		return ret;
+	ret = vm_verify(vm, code, n, err, err_len);
+	if (ret) {
+		vm_unbind_maps(vm);
+		return ret;
+	}
 	vm->insns = malloc(code_len);
 	vm->ops = calloc(n, sizeof(*vm->ops));
 	if (!vm->insns || !vm->ops) {
-		free(vm->insns);
-		free(vm->ops);
-		vm->insns = NULL;
-		vm->ops = NULL;
 		errbuf_set(err, err_len, "out of memory");
-		return -ENOMEM;
+		ret = -ENOMEM;
+		free(vm->proven);
+		vm->proven = NULL;
+		goto fail;
 	}
 	memcpy(vm->insns, code, code_len);
 	vm->ninsns = n;
+	vm->calls_helpers = calls_helpers(vm->insns, n);
 	vm_decode(vm, vm->insns, n, vm->ops);
+	free(vm->proven);
+	vm->proven = NULL;
 	ret = vm->engine->prepare(vm, err, err_len);
-	if (ret) {
-		free(vm->insns);
-		free(vm->ops);
-		vm->insns = NULL;
-		vm->ops = NULL;
-		vm->ninsns = 0;
+	if (!ret) {
+		ret = vm_prog_register(vm);
+		if (!ret)
+			return 0;
+		vm->engine->release(vm);
+		errbuf_set(err, err_len, "too many programs loaded for tail call IDs");
 	}
+fail:
+	free(vm->insns);
+	free(vm->ops);
+	vm->insns = NULL;
+	vm->ops = NULL;
+	vm->ninsns = 0;
+	vm_unbind_maps(vm);
 	return ret;
 }
 
@@ -238,8 +317,47 @@ static int run_args_ok(const struct uebpf_vm *vm, const void *mem, size_t mem_le
 	return -EINVAL;
 }
 
-int uebpf_vm_run(const struct uebpf_vm *vm, void *mem, size_t mem_len, uint64_t *r0, char *err,
-		 size_t err_len)
+/*
+ * The fields a run reads before anything writes them; the rest are set
+ * by the engine (stack), with a fault (pc, addr, size), at a helper call
+ * (frame_lo) or with a tail call. Not a compound literal: zeroing the
+ * whole struct costs more than a short program does.
+ */
+static void run_init(struct vm_run *run, const struct uebpf_vm *vm, void *mem, size_t mem_len,
+		     uint64_t budget)
+{
+	run->vm = vm;
+	run->mem = (uintptr_t)mem;
+	run->mem_len = mem_len;
+	run->budget = budget;
+	run->executed = 0;
+	run->fault = VM_FAULT_NONE;
+	run->tail = NULL;
+	run->tail_count = 0;
+}
+
+/* Runs the program, published to helpers on this thread if it calls any. */
+static uint64_t engine_run(const struct vm_engine *engine, struct vm_run *run, uint64_t r1,
+			   uint64_t r2)
+{
+	struct vm_run *outer;
+	uint64_t ret;
+
+	if (!run->vm->calls_helpers)
+		return engine->run(run, r1, r2);
+	/* a helper may run another program: restore the run it was called from */
+	outer = vm_current_run;
+	vm_current_run = run;
+	ret = engine->run(run, r1, r2);
+	vm_current_run = outer;
+	/* a counted run (on the interpreter whatever the VM's engine) counts its tail calls too */
+	return vm_run_tail_calls(run, ret, r2, engine != run->vm->engine);
+}
+
+/* Apart from uebpf_vm_run, so that its direct path saves no registers and sets up no frame. */
+static __attribute__((noinline)) int run_framed(const struct uebpf_vm *vm, void *mem,
+						size_t mem_len, uint64_t *r0, char *err,
+						size_t err_len)
 {
 	struct vm_run run;
 	uint64_t ret;
@@ -247,15 +365,22 @@ int uebpf_vm_run(const struct uebpf_vm *vm, void *mem, size_t mem_len, uint64_t 
 
 	if (e)
 		return e;
-	run = (struct vm_run){.vm = vm,
-			      .mem = (uintptr_t)mem,
-			      .mem_len = mem_len,
-			      .budget = vm->insn_budget};
-	ret = vm->engine->run(&run, (uintptr_t)mem, mem_len);
+	run_init(&run, vm, mem, mem_len, vm->insn_budget);
+	ret = engine_run(vm->engine, &run, (uintptr_t)mem, mem_len);
 	if (run.fault)
 		return vm_run_error(&run, err, err_len);
 	*r0 = ret;
 	return 0;
+}
+
+int uebpf_vm_run(const struct uebpf_vm *vm, void *mem, size_t mem_len, uint64_t *r0, char *err,
+		 size_t err_len)
+{
+	if (__builtin_expect(vm && vm->direct && r0 && (mem || !mem_len), 1)) {
+		*r0 = vm->direct((uintptr_t)mem, mem_len, NULL);
+		return 0;
+	}
+	return run_framed(vm, mem, mem_len, r0, err, err_len);
 }
 
 int uebpf_vm_run_counted(const struct uebpf_vm *vm, void *mem, size_t mem_len, uint64_t *r0,
@@ -271,11 +396,8 @@ int uebpf_vm_run_counted(const struct uebpf_vm *vm, void *mem, size_t mem_len, u
 		errbuf_set(err, err_len, "invalid arguments");
 		return -EINVAL;
 	}
-	run = (struct vm_run){.vm = vm,
-			      .mem = (uintptr_t)mem,
-			      .mem_len = mem_len,
-			      .budget = vm->insn_budget ? vm->insn_budget : UINT64_MAX};
-	ret = vm_interp_engine.run(&run, (uintptr_t)mem, mem_len);
+	run_init(&run, vm, mem, mem_len, vm->insn_budget ? vm->insn_budget : UINT64_MAX);
+	ret = engine_run(&vm_interp_engine, &run, (uintptr_t)mem, mem_len);
 	if (run.fault)
 		return vm_run_error(&run, err, err_len);
 	*r0 = ret;

@@ -22,9 +22,9 @@
 
 /*
  * Every internal operation. A/K suffix: immediate operand in op->k; X:
- * register operand op->src. 64 or 32: operand width. _FP: a stack access
- * through r10 with a constant offset proven inside the frame at load, so it
- * runs unchecked.
+ * register operand op->src. 64 or 32: operand width. _FP: an access proven
+ * safe at load, so it runs unchecked: through r10 with a constant offset
+ * inside the frame, or one the verifier proved (vm->proven).
  */
 #define VM_ALU_OPS(X, W)                                                                           \
 	X(ADD##W##_K) X(ADD##W##_X) X(SUB##W##_K) X(SUB##W##_X) X(MUL##W##_K) X(MUL##W##_X)        \
@@ -109,13 +109,53 @@ struct vm_engine {
 	int (*prepare)(struct uebpf_vm *vm, char *err, size_t err_len);
 	uint64_t (*run)(struct vm_run *run, uint64_t r1, uint64_t r2);
 	void (*release)(struct uebpf_vm *vm);
+	/*
+	 * Optional: from a helper of the run in progress, call the program's
+	 * function starting at entry with r1-r5 = args, on a frame below the
+	 * caller's, and return its r0 (bpf_loop, for_each_map_elem). A fault
+	 * in it is recorded in *run, and the caller's run then stops too.
+	 * Programs with callbacks (lddw of BPF_PSEUDO_FUNC) load only on
+	 * engines that have it.
+	 */
+	uint64_t (*call_sub)(struct vm_run *run, const struct vm_op *entry, const uint64_t *args);
 };
 
 extern const struct vm_engine vm_interp_engine;
 
+struct map;
+
+/*
+ * A map bound to the loaded program. The value a program gets from an lddw
+ * of the map (BPF_PSEUDO_MAP_FD/IDX) is the address of this entry, its
+ * handle: helpers take it back with vm_map_from_handle, which proves it is
+ * one of the VM's entries, so a forged handle is refused, not followed.
+ */
+struct vm_map {
+	struct map *map;
+	bool rdonly_prog; /* BPF_F_RDONLY_PROG: the program may not write it */
+};
+
+/*
+ * Resolves the map an lddw refers to at load: kind is the pseudo source
+ * (ISA_PSEUDO_MAP_FD or _VALUE: imm is a map fd; ISA_PSEUDO_MAP_IDX or
+ * _IDX_VALUE: imm indexes the loader's fd_array). Returns the map or NULL
+ * when imm names none. The maps must outlive the VM: it keeps the pointers.
+ */
+typedef struct map *(*vm_map_resolve_fn)(void *ctx, unsigned kind, int32_t imm);
+
+/* Code that runs without a struct vm_run: what an engine may offer as vm->direct. */
+typedef uint64_t (*vm_direct_fn)(uint64_t r1, uint64_t r2, void *unused);
+
 struct uebpf_vm {
 	const struct vm_engine *engine;
+	uint32_t id; /* its ID for tail calls, from load to destruction (tail_call.c) */
 	void *engine_state;
+	/*
+	 * Set by prepare when the program's code can fault in no way and needs
+	 * no run state (no memory access, stack, call or budget): a run is then
+	 * one call, the shortest way from the API to the program.
+	 */
+	vm_direct_fn direct;
 	uint64_t insn_budget;
 
 	struct vm_helper *helpers; /* indexed by helper ID */
@@ -124,18 +164,84 @@ struct uebpf_vm {
 	struct vm_region *regions;
 	size_t nregions;
 
+	vm_map_resolve_fn map_resolve;
+	void *map_resolve_ctx;
+	struct vm_map *maps; /* distinct maps the program refers to, bound at load */
+	size_t nmaps;
+	size_t nuser_regions; /* regions added through the API; the maps' come after */
+	bool calls_helpers; /* runs publish themselves in vm_current_run */
+
 	struct isa_insn *insns; /* the program as loaded */
 	size_t ninsns;
 	struct vm_op *ops; /* one per slot, decoded */
+
+	/*
+	 * uebpf_vm_set_verify: verify at load as this program type. During
+	 * decode, proven[pc] says the verifier proved the load or store at pc
+	 * inside memory the run is sure to have; decode gives it the unchecked
+	 * form. NULL outside decode.
+	 */
+	bool verify;
+	enum uebpf_prog_type prog_type;
+	uint8_t *proven;
 };
 
 /* Helper bound to id, or NULL. */
 const struct vm_helper *vm_helper(const struct uebpf_vm *vm, uint64_t id);
 
+/*
+ * Before load: how lddw map references are resolved. fn and ctx are used
+ * during uebpf_vm_load only. Without a resolver a program with a map
+ * reference is refused, naming the instruction.
+ */
+int vm_set_map_resolver(struct uebpf_vm *vm, vm_map_resolve_fn fn, void *ctx);
+
+/*
+ * The function a program passed to a helper as a callback (the value of an
+ * lddw of BPF_PSEUDO_FUNC is the address of its first op), or NULL when
+ * the value is no op of the program.
+ */
+static inline const struct vm_op *vm_callback_from_handle(const struct uebpf_vm *vm,
+							  uint64_t handle)
+{
+	uint64_t off = handle - (uintptr_t)vm->ops;
+
+	if (off >= vm->ninsns * sizeof(struct vm_op) || off % sizeof(struct vm_op))
+		return NULL;
+	return (const struct vm_op *)(uintptr_t)handle;
+}
+
+/* The bound map whose handle a program passed to a helper, or NULL. */
+static inline const struct vm_map *vm_map_from_handle(const struct uebpf_vm *vm, uint64_t handle)
+{
+	uint64_t off = handle - (uintptr_t)vm->maps;
+
+	if (off >= vm->nmaps * sizeof(struct vm_map) || off % sizeof(struct vm_map))
+		return NULL;
+	return (const struct vm_map *)(uintptr_t)handle;
+}
+
+/*
+ * At load, after validation: resolves every map reference (vm->maps, and the
+ * maps' memory as regions). Errors name the instruction.
+ */
+int vm_bind_maps(struct uebpf_vm *vm, const struct isa_insn *insns, size_t n, char *err,
+		 size_t err_len);
+/* The constant a validated lddw with a pseudo source loads, once maps are bound. */
+uint64_t vm_lddw_value(const struct uebpf_vm *vm, const struct isa_insn *insn);
+/* Drops what vm_bind_maps set up (a failed load, or destruction). */
+void vm_unbind_maps(struct uebpf_vm *vm);
+
 int vm_validate(const struct uebpf_vm *vm, const struct isa_insn *insns, size_t n, char *err,
 		size_t err_len);
 int vm_decode(const struct uebpf_vm *vm, const struct isa_insn *insns, size_t n,
 	      struct vm_op *ops);
+/*
+ * At load, when verification is on: runs the verifier (src/verifier) and
+ * sets vm->proven; the verifier's message goes into err on rejection.
+ */
+int vm_verify(struct uebpf_vm *vm, const struct isa_insn *insns, size_t n, char *err,
+	      size_t err_len);
 
 /* Why a run stopped early. */
 enum vm_fault {
@@ -158,7 +264,48 @@ struct vm_run {
 	size_t pc; /* instruction that faulted */
 	uint64_t addr;
 	unsigned size;
+	/*
+	 * The eBPF stack of this run, [stack_lo, stack_hi), set by the engine
+	 * before the program starts: helpers accept pointers into it.
+	 */
+	uintptr_t stack_lo, stack_hi;
+	/* the interpreter's current frame (lowest byte) at a helper call, for call_sub */
+	uintptr_t frame_lo;
+	/* a tail call bpf_tail_call asked for: the program and its context */
+	const struct uebpf_vm *tail;
+	uint64_t tail_ctx;
+	unsigned tail_count;
 };
+
+/* The kernel's MAX_TAIL_CALL_CNT: tail calls one run may make. */
+#define VM_MAX_TAIL_CALLS 33
+
+/* tail_call.c: program IDs (from load to destruction) and tail calls. */
+int vm_prog_register(struct uebpf_vm *vm);
+void vm_prog_unregister(struct uebpf_vm *vm);
+/* The helper bpf_tail_call (registered stop-on-zero): 0 when the call will happen. */
+uint64_t vm_tail_call(uint64_t ctx, uint64_t map, uint64_t index, uint64_t r4, uint64_t r5);
+/*
+ * After a program ended with r0: the tail calls it asked for, each on its
+ * program's engine (on the interpreter when interp), until one ends without
+ * asking or faults. Returns the last r0.
+ */
+uint64_t vm_run_tail_calls(struct vm_run *run, uint64_t r0, uint64_t r2, bool interp);
+
+/*
+ * The run in progress on this thread, for helpers (which get only r1-r5):
+ * set by uebpf_vm_run around the engine's run when the program calls
+ * helpers, NULL otherwise.
+ */
+extern __thread struct vm_run *vm_current_run __attribute__((tls_model("initial-exec")));
+
+/*
+ * May a helper of the current run access [addr, addr + size)? The run's
+ * memory, its stack, and the VM's regions (maps' memory included).
+ */
+bool vm_run_mem_ok(const struct vm_run *run, uintptr_t addr, uint64_t size, bool write);
+/* How many bytes from addr on a helper of the run may access: for strings. */
+uint64_t vm_run_mem_avail(const struct vm_run *run, uintptr_t addr, bool write);
 
 /*
  * The slow path of the run-time memory check: memory outside the run's

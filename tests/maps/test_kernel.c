@@ -568,5 +568,5 @@ int main(void)
 	run_queue_sequence(&queue, 3000u);
 	run_queue_sequence(&stack, 3001u);
 	run_lpm_sequence(&lpm, 4000u);
-	return summary();
+	return check_summary();
 }

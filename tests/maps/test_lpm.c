@@ -250,5 +250,5 @@ int main(void)
 	test_attrs();
 	test_routes();
 	test_against_model();
-	return summary();
+	return check_summary();
 }

@@ -155,5 +155,5 @@ int main(void)
 	test_eviction_order();
 	test_churn();
 	test_percpu_lru();
-	return summary();
+	return check_summary();
 }

@@ -153,5 +153,5 @@ int main(void)
 	test_order(BPF_MAP_TYPE_STACK);
 	test_not_a_queue();
 	test_shared();
-	return summary();
+	return check_summary();
 }

@@ -294,5 +294,5 @@ int main(void)
 	test_records();
 	test_full_and_wrap();
 	test_producers();
-	return summary();
+	return check_summary();
 }

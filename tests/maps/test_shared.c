@@ -238,5 +238,5 @@ int main(void)
 	test_two_processes();
 	test_dead_writer();
 	test_open_refusals();
-	return summary();
+	return check_summary();
 }

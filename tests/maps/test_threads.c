@@ -277,5 +277,5 @@ int main(void)
 	test_hash();
 	test_lockless_reads();
 	test_lru();
-	return summary();
+	return check_summary();
 }

@@ -14,26 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "isa/asm.h"
 #include "testfile.h"
-
-static int passed, failed;
 
 /* Opcodes the conformance programs use: the random test draws mostly from them. */
 static uint8_t seen_opcodes[256];
 static int nseen;
-
-#define EXPECT(cond, ...)                                           \
-	do {                                                        \
-		if (cond) {                                         \
-			passed++;                                   \
-		} else {                                            \
-			failed++;                                   \
-			printf("FAIL %s:%d: ", __func__, __LINE__); \
-			printf(__VA_ARGS__);                        \
-			printf("\n");                               \
-		}                                                   \
-	} while (0)
 
 static char *read_text(const char *path)
 {
@@ -503,6 +490,5 @@ int main(int argc, char **argv)
 	test_encodings();
 	test_disasm_insn();
 	test_random();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_summary();
 }

@@ -11,22 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "isa/isa.h"
 #include "uebpf/uebpf.h"
 
-static int passed, failed;
-
-#define EXPECT(cond, ...)                                                                          \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			passed++;                                                                  \
-		} else {                                                                           \
-			failed++;                                                                  \
-			printf("FAIL %s:%d: ", __func__, __LINE__);                                \
-			printf(__VA_ARGS__);                                                       \
-			printf("\n");                                                              \
-		}                                                                                  \
-	} while (0)
 
 #define I(op, d, s, o, i) ((struct isa_insn){.opcode = (op), .dst = (d), .src = (s), .off = (o), .imm = (i)})
 #define MOV64_K(d, i) I(ISA_ALU64 | ISA_MOV | ISA_K, d, 0, 0, i)
@@ -101,7 +89,7 @@ static void test_validation(void)
 	       I(ISA_OP_LDDW, 0, 0, 0, 1));
 	REJECT("lddw second slot", EINVAL, "insn 0: incomplete lddw", I(ISA_OP_LDDW, 0, 0, 0, 1),
 	       I(0x07, 0, 0, 0, 0), EXIT());
-	REJECT("lddw map fd", EOPNOTSUPP, "insn 0: lddw with pseudo source 1",
+	REJECT("lddw map fd", EBADF, "insn 0: lddw refers to map fd 3, which nothing resolves",
 	       I(ISA_OP_LDDW, 1, ISA_PSEUDO_MAP_FD, 0, 3), I(0, 0, 0, 0, 0), EXIT());
 	REJECT("falls off", EINVAL, "insn 0: control falls off the end", MOV64_K(0, 0));
 	REJECT("cond at end", EINVAL, "insn 1: control falls off the end", MOV64_K(0, 0),
@@ -393,6 +381,5 @@ int main(void)
 	test_budget();
 	test_api_misuse();
 	test_threads();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_summary();
 }

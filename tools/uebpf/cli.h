@@ -7,6 +7,7 @@
 #ifndef UEBPF_TOOLS_CLI_H
 #define UEBPF_TOOLS_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,7 @@ int cmd_conformance(int argc, char **argv);
 int cmd_asm(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_aot(int argc, char **argv);
 
 /* "uebpf CMD: message" on stderr; they return CLI_FAIL and CLI_USAGE. */
 __attribute__((format(printf, 2, 3))) int cli_error(const char *cmd, const char *fmt, ...);
@@ -55,7 +57,22 @@ struct cli_program {
  * (conformance test) program. An ELF object is recognized by its magic and refused with
  * -EOPNOTSUPP; a file of no known kind gives -ENOEXEC.
  */
+/* Whether path is a readable file starting with the ELF magic (not "-"). */
+bool cli_is_elf(const char *path);
 int cli_program_read(const char *path, struct cli_program *prog, char *err, size_t err_len);
 void cli_program_free(struct cli_program *prog);
+
+/* uebpf run on an ELF object: loaded by libbpf into the bpf() emulation, then test-run. */
+struct cli_run_obj_opts {
+	const char *prog; /* program name; the first one when NULL */
+	const char *data_in, *data_out, *ctx_in, *ctx_out; /* file names or NULL */
+	uint32_t repeat;
+	bool engine_given; /* else UEBPF_ENGINE from the environment, interp by default */
+	enum uebpf_engine engine;
+	bool json;
+	bool dump_maps;
+};
+
+int cli_run_obj(const char *path, const struct cli_run_obj_opts *o);
 
 #endif

@@ -13,6 +13,7 @@ static const struct {
 	{"asm", cmd_asm},
 	{"disasm", cmd_disasm},
 	{"run", cmd_run},
+	{"aot", cmd_aot},
 };
 
 static const char cli_help[] =
@@ -25,9 +26,16 @@ static const char cli_help[] =
 	"                      run bpf_conformance .data tests (files or directories)\n"
 	"  asm FILE.s [-o OUT.bin]\n"
 	"                      assemble into raw little-endian instructions\n"
-	"  disasm FILE         disassemble a .bin, .data or .s program\n"
+	"  disasm [--jit] FILE\n"
+	"                      disassemble a .bin, .data or .s program (--jit: with\n"
+	"                      the x86-64 code of each instruction)\n"
 	"  run FILE [--mem HEX | --mem-file F] [--engine E] [--budget N]\n"
 	"                      run a .s, .bin or .data program and print r0\n"
+	"  run OBJ [--prog NAME] [--data-in F] [--data-out F] [--ctx-in F] [--ctx-out F]\n"
+	"          [--repeat N] [--engine E] [--json] [--dump-maps]\n"
+	"                      load an ELF object through libbpf and test-run a program\n"
+	"  aot FILE -o OUT.so | aot --emit-c FILE\n"
+	"                      compile a program to a shared object, or print its C\n"
 	"\n"
 	"Engines: interp (default), jit, aot.\n"
 	"'uebpf COMMAND --help' describes a command.\n"

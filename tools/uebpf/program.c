@@ -8,6 +8,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +79,27 @@ static int read_data(const char *path, const char *data, struct cli_program *pro
 	return 0;
 }
 
+static bool elf_magic(const char *data, size_t len)
+{
+	return len >= 4 && !memcmp(data, "\177ELF", 4);
+}
+
+bool cli_is_elf(const char *path)
+{
+	char magic[4];
+	size_t n = 0;
+	FILE *f;
+
+	if (!strcmp(path, "-"))
+		return false;
+	f = fopen(path, "rb");
+	if (f) {
+		n = fread(magic, 1, sizeof(magic), f);
+		fclose(f);
+	}
+	return elf_magic(magic, n);
+}
+
 int cli_program_read(const char *path, struct cli_program *prog, char *err, size_t err_len)
 {
 	char *data;
@@ -88,13 +110,9 @@ int cli_program_read(const char *path, struct cli_program *prog, char *err, size
 	ret = cli_read_file(path, &data, &len, err, err_len);
 	if (ret)
 		return ret;
-	if (len >= 4 && !memcmp(data,
-				"\x7f"
-				"ELF",
-				4)) {
+	if (elf_magic(data, len)) {
 		errbuf_set(err, err_len,
-			   "%s: ELF object files are not supported yet; give a .s, .bin or .data "
-			   "program",
+			   "%s: an ELF object; this command takes a .s, .bin or .data program",
 			   path);
 		ret = -EOPNOTSUPP;
 	} else if (has_ext(path, ".s")) {

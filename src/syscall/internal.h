@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * syscall internals: the objects bpf() hands out and the command handlers.
+ *
+ * Every object (map, program, BTF blob) is a file: a map is its memfd, the
+ * others an empty memfd named after them. The emulation keeps one fd of its
+ * own per object; the fds it returns are duplicates of that one, so an
+ * object is found from any fd the caller holds (dup'd, inherited, passed
+ * over a socket) by the file's identity, device and inode, as fstat gives
+ * them. As in the kernel, an object lives while an fd of it is open, a pin
+ * names it or a program uses it: when the table has grown, the objects none
+ * of the process's fds (/proc/self/fd) refer to, unpinned and unused, are
+ * freed.
+ *
+ * Handlers get the caller's attribute copied into a zeroed union bpf_attr
+ * and write results there, in the fields the kernel writes back: the
+ * dispatcher copies it back to the caller for commands that have results.
+ * They return what bpf() returns, or a negative errno, with a message in
+ * the thread's last error.
+ */
+#ifndef UEBPF_SYSCALL_INTERNAL_H
+#define UEBPF_SYSCALL_INTERNAL_H
+
+#include <linux/bpf.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "isa/isa.h"
+#include "syscall/syscall.h"
+
+struct map;
+struct uebpf_vm;
+
+/* The kernel's ENOTSUPP, which bpf() passes to user space; libc has no name for it. */
+#define SYS_ENOTSUPP 524
+
+enum sys_kind {
+	SYS_MAP = 1,
+	SYS_PROG,
+	SYS_BTF,
+};
+
+struct sys_obj;
+
+struct sys_map {
+	struct map *map;
+	bool frozen;
+	struct sys_obj *btf; /* the BTF its key and value types are in, or NULL */
+	uint32_t btf_key_type_id;
+	uint32_t btf_value_type_id;
+	uint32_t btf_vmlinux_value_type_id;
+	/* PROG_ARRAY: the program in each slot, held while it is there */
+	struct sys_obj **progs;
+};
+
+struct sys_prog {
+	struct uebpf_vm *vm;
+	uint32_t type;
+	uint32_t expected_attach_type;
+	char name[BPF_OBJ_NAME_LEN];
+	bool gpl;
+	struct isa_insn *insns; /* as loaded, for BPF_OBJ_GET_INFO_BY_FD */
+	uint32_t ninsns;
+	struct sys_obj **maps; /* the maps it refers to, each holding a reference */
+	uint32_t nmaps;
+	struct sys_obj *btf;
+	uint64_t load_time; /* CLOCK_BOOTTIME ns */
+	uint32_t uid;
+};
+
+struct sys_btf {
+	void *data;
+	uint32_t size;
+};
+
+struct sys_obj {
+	enum sys_kind kind;
+	uint32_t id;
+	int fd; /* the emulation's own fd of the object's file */
+	dev_t dev;
+	ino_t ino;
+	int refs;    /* the table's, plus one per user (a program using a map, a running command) */
+	bool pinned; /* a pin refers to fd: kept for the life of the process */
+	union {
+		struct sys_map map;
+		struct sys_prog prog;
+		struct sys_btf btf;
+	};
+};
+
+/* The thread's last error message, set by every failing handler. */
+__attribute__((format(printf, 1, 2))) void sys_error(const char *fmt, ...);
+
+/*
+ * Objects. sys_obj_add takes a new object whose kind, fd and payload are
+ * set: it records the file identity, gives it an id and a table reference,
+ * and returns a new fd for the caller (O_CLOEXEC, as the kernel's). On
+ * failure the object is left to the caller.
+ */
+int sys_obj_add(struct sys_obj *obj);
+/*
+ * The object behind fd, with a reference (kind 0: any kind). -EBADF when fd
+ * is not open, -EINVAL when it is not an object of that kind.
+ */
+int sys_obj_get(int fd, enum sys_kind kind, struct sys_obj **out);
+struct sys_obj *sys_obj_get_id(enum sys_kind kind, uint32_t id);
+/* The next id of this kind after id (BPF_*_GET_NEXT_ID); 0 when none. */
+uint32_t sys_obj_next_id(enum sys_kind kind, uint32_t id);
+void sys_obj_put(struct sys_obj *obj);
+void sys_obj_set_pinned(struct sys_obj *obj);
+/* The programs a PROG_ARRAY holds (map_cmds.c), released when it is freed. */
+void sys_prog_array_release(struct sys_map *m);
+/* What a program object holds (prog_load.c), released when it is freed. */
+void sys_prog_release(struct sys_prog *p);
+/* A new fd of obj for the caller. */
+int sys_obj_new_fd(struct sys_obj *obj);
+/* An empty memfd to stand for an object named name ("uebpf-prog:NAME"). */
+int sys_obj_memfd(const char *what, const char *name);
+
+/* Checks shared by the handlers. */
+bool sys_tail_zero(const void *p, size_t from, size_t to);
+#define SYS_ATTR_END(field) (offsetof(union bpf_attr, field) + sizeof(((union bpf_attr *)0)->field))
+/* -EINVAL with a message when attr has bytes set past what cmd uses. */
+int sys_check_attr(const union bpf_attr *attr, size_t end, const char *cmd);
+/* A user pointer field of an attribute. */
+static inline void *sys_ptr(uint64_t v)
+{
+	return (void *)(uintptr_t)v;
+}
+
+/* The name field of MAP_CREATE and PROG_LOAD: NUL-terminated, [A-Za-z0-9_.]. */
+int sys_check_obj_name(const char *name);
+
+/* Handlers, by command. */
+int sys_map_create(union bpf_attr *attr);
+int sys_map_elem(int cmd, union bpf_attr *attr);
+int sys_map_freeze(union bpf_attr *attr);
+int sys_map_batch(int cmd, union bpf_attr *attr);
+int sys_btf_load(union bpf_attr *attr);
+int sys_prog_load(union bpf_attr *attr);
+int sys_prog_test_run(union bpf_attr *attr);
+int sys_prog_bind_map(union bpf_attr *attr);
+int sys_obj_get_info(union bpf_attr *attr);
+int sys_get_fd_by_id(int cmd, union bpf_attr *attr);
+int sys_get_next_id(int cmd, union bpf_attr *attr);
+int sys_obj_pin(union bpf_attr *attr);
+int sys_obj_get_pinned(union bpf_attr *attr);
+
+/* The uebpf engine programs load on: env UEBPF_ENGINE, interp by default. */
+int sys_engine(int *engine);
+
+#endif

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Abstract states: allocation, copies, and the two comparisons pruning
+ * needs. state_subsumes decides whether everything a stored (old) state
+ * stands for includes what the current one does, looking only at registers
+ * the rest of the program may read (static liveness, cfg.c) and at every
+ * stack byte. Identities of packet pointers must correspond one to one:
+ * the old exploration may have relied on two registers moving together.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "state.h"
+
+struct vstate *state_new(void)
+{
+	return calloc(1, sizeof(struct vstate));
+}
+
+static struct vframe *frame_copy(const struct vframe *src)
+{
+	struct vframe *f = malloc(sizeof(*f));
+
+	if (!f)
+		return NULL;
+	*f = *src;
+	f->slots = NULL;
+	if (src->nslots) {
+		f->slots = malloc(src->nslots * sizeof(struct vslot));
+		if (!f->slots) {
+			free(f);
+			return NULL;
+		}
+		memcpy(f->slots, src->slots, src->nslots * sizeof(struct vslot));
+	}
+	return f;
+}
+
+static void frames_free(struct vstate *st)
+{
+	for (int i = 0; i <= st->curframe; i++) {
+		if (st->frames[i]) {
+			free(st->frames[i]->slots);
+			free(st->frames[i]);
+			st->frames[i] = NULL;
+		}
+	}
+}
+
+int state_copy_into(struct vstate *dst, const struct vstate *src)
+{
+	frames_free(dst);
+	dst->curframe = src->curframe;
+	dst->pc = src->pc;
+	dst->cp = src->cp;
+	for (int i = 0; i <= src->curframe; i++) {
+		dst->frames[i] = frame_copy(src->frames[i]);
+		if (!dst->frames[i]) {
+			frames_free(dst);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct vstate *state_copy(const struct vstate *src)
+{
+	struct vstate *st = state_new();
+
+	if (st && state_copy_into(st, src)) {
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+void state_free(struct vstate *st)
+{
+	if (!st)
+		return;
+	frames_free(st);
+	free(st);
+}
+
+struct vslot *frame_slot(struct vframe *f, int off)
+{
+	unsigned idx = (unsigned)(-off - 1) / 8;
+	struct vslot *s;
+
+	if (idx >= f->nslots) {
+		s = realloc(f->slots, (idx + 1) * sizeof(*s));
+		if (!s)
+			return NULL;
+		memset(s + f->nslots, 0, (idx + 1 - f->nslots) * sizeof(*s));
+		f->slots = s;
+		f->nslots = (uint16_t)(idx + 1);
+	}
+	return &f->slots[idx];
+}
+
+void reg_mark_unknown(struct vreg *r)
+{
+	*r = (struct vreg){.type = V_SCALAR, .s = scalar_unknown()};
+}
+
+void reg_mark_not_init(struct vreg *r)
+{
+	*r = (struct vreg){.type = V_NOT_INIT, .s = scalar_unknown()};
+}
+
+void reg_mark_const(struct vreg *r, uint64_t v)
+{
+	*r = (struct vreg){.type = V_SCALAR, .s = scalar_const(v)};
+}
+
+bool reg_is_pointer(const struct vreg *r)
+{
+	return r->type != V_SCALAR && r->type != V_NOT_INIT;
+}
+
+#define V_MAX_IDS 64
+
+/* Old id to current id, one to one. */
+struct idmap {
+	uint32_t old[V_MAX_IDS], cur[V_MAX_IDS];
+	unsigned n;
+};
+
+static bool ids_match(struct idmap *m, uint32_t old, uint32_t cur)
+{
+	for (unsigned i = 0; i < m->n; i++) {
+		if (m->old[i] == old)
+			return m->cur[i] == cur;
+		if (m->cur[i] == cur)
+			return false;
+	}
+	if (m->n == V_MAX_IDS)
+		return false;
+	m->old[m->n] = old;
+	m->cur[m->n++] = cur;
+	return true;
+}
+
+static bool reg_subsumes(const struct vreg *old, const struct vreg *cur, struct idmap *m)
+{
+	if (old->type == V_NOT_INIT)
+		return true; /* the old paths never read it: any value does */
+	if (old->type != cur->type)
+		return false;
+	switch (old->type) {
+	case V_SCALAR:
+		return (!old->is_len || cur->is_len) && scalar_in(&old->s, &cur->s);
+	case V_PKT:
+	case V_PKT_META:
+		if (old->range > cur->range || !ids_match(m, old->id, cur->id))
+			return false;
+		break;
+	case V_STACK:
+		if (old->frameno != cur->frameno)
+			return false;
+		break;
+	default:
+		break;
+	}
+	return old->off == cur->off && scalar_in(&old->s, &cur->s);
+}
+
+bool slot_byte_known(const struct vslot *s, unsigned b, uint8_t *v)
+{
+	if (s->kind[b] == SLOT_CONST) {
+		*v = s->val[b];
+		return true;
+	}
+	if (s->kind[b] == SLOT_SPILL && s->spill.type == V_SCALAR && scalar_is_const(&s->spill.s)) {
+		*v = (uint8_t)(s->spill.s.var.value >> (8 * b));
+		return true;
+	}
+	return false;
+}
+
+static const struct vslot empty_slot;
+
+static const struct vslot *slot_at(const struct vframe *f, unsigned i)
+{
+	return i < f->nslots ? &f->slots[i] : &empty_slot;
+}
+
+static bool spilled_scalar(const struct vslot *s)
+{
+	return s->kind[0] == SLOT_SPILL && s->spill.type == V_SCALAR;
+}
+
+/*
+ * A byte the old state did not know (invalid, or written with anything) is
+ * read as an unknown scalar there: any byte that reads as a scalar now is
+ * covered, and one never written only by an old invalid byte. A byte the old
+ * state knew must hold the same value now.
+ */
+static bool stack_subsumes(const struct vframe *old, const struct vframe *cur, struct idmap *m)
+{
+	unsigned n = old->nslots > cur->nslots ? old->nslots : cur->nslots;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct vslot *o = slot_at(old, i), *c = slot_at(cur, i);
+
+		if (o->kind[0] == SLOT_SPILL) {
+			if (c->kind[0] != SLOT_SPILL || !reg_subsumes(&o->spill, &c->spill, m))
+				return false;
+			continue;
+		}
+		for (unsigned b = 0; b < 8; b++) {
+			uint8_t cv;
+
+			if (c->kind[b] == SLOT_SPILL && !spilled_scalar(c))
+				return false;
+			if (o->kind[b] != SLOT_INVALID && c->kind[b] == SLOT_INVALID)
+				return false;
+			if (o->kind[b] == SLOT_CONST &&
+			    (!slot_byte_known(c, b, &cv) || cv != o->val[b]))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* Registers of frame i that matter at st->pc: live ones; in callers, r6-r9 live at the return. */
+static uint16_t frame_live(const struct venv *env, const struct vstate *st, int i)
+{
+	if (i == st->curframe)
+		return env->live_in[st->pc] | (1u << ISA_REG_FP);
+	return (env->live_in[st->frames[i + 1]->callsite + 1] & 0x3c0) | (1u << ISA_REG_FP);
+}
+
+bool state_subsumes(const struct venv *env, const struct vstate *old, const struct vstate *cur)
+{
+	struct idmap m = {.n = 0};
+
+	if (old->curframe != cur->curframe)
+		return false;
+	for (int i = 0; i <= old->curframe; i++) {
+		const struct vframe *fo = old->frames[i], *fc = cur->frames[i];
+		uint16_t live = frame_live(env, cur, i);
+
+		if (fo->callsite != fc->callsite)
+			return false;
+		for (unsigned r = 0; r < ISA_NREGS; r++)
+			if ((live >> r & 1) && !reg_subsumes(&fo->regs[r], &fc->regs[r], &m))
+				return false;
+		if (!stack_subsumes(fo, fc, &m))
+			return false;
+	}
+	return true;
+}
+
+bool state_equal(const struct venv *env, const struct vstate *a, const struct vstate *b)
+{
+	return state_subsumes(env, a, b) && state_subsumes(env, b, a);
+}

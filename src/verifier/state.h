@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The verifier's abstract state and the environment of one verification;
+ * shared by the files of src/verifier only.
+ */
+#ifndef UEBPF_VERIFIER_STATE_H
+#define UEBPF_VERIFIER_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scalar.h"
+#include "verifier.h"
+
+#define V_MAX_PROCESSED 1000000u /* instructions interpreted over all paths, as the kernel */
+#define V_MAX_PENDING 8192u	 /* branches waiting to be explored, as the kernel */
+#define V_MAX_VAR_OFF (1 << 29)	 /* largest pointer offset magnitude, as the kernel */
+#define V_MAX_SUBPROGS 256
+
+/*
+ * Register types. Map pointers and map values come with map binding: a
+ * type, its access check in mem.c and its arithmetic rule in alu.c.
+ */
+enum vtype {
+	V_NOT_INIT,
+	V_SCALAR,
+	V_CTX,	    /* the program's context structure */
+	V_STACK,    /* a frame of the stack: frameno; off counts from its top */
+	V_PKT,	    /* packet data (raw mode: the run's memory) */
+	V_PKT_META, /* metadata before packet data (XDP, tc) */
+	V_PKT_END,  /* one past the packet (raw mode: r1 + r2) */
+};
+
+/*
+ * One register. Pointers are base + off + the value of s (their variable
+ * part, a scalar); scalars are s. Packet pointers sharing an id share their
+ * variable part, and range (bytes past base + variable part, proven inside
+ * the packet by a comparison with its end) is learnt for all of them at once.
+ */
+struct vreg {
+	uint8_t type;	 /* enum vtype */
+	uint8_t frameno; /* V_STACK: the frame pointed into */
+	bool is_len;	 /* raw mode: a scalar equal to the run's memory length */
+	int32_t off;
+	uint32_t id;
+	uint32_t range;
+	struct scalar s;
+};
+
+/* What a byte of the stack holds. */
+enum vslot_kind {
+	SLOT_INVALID, /* never written on this path */
+	SLOT_MISC,    /* written, nothing more known */
+	SLOT_SPILL,   /* part of an 8-byte register spill, in the slot's spill */
+	SLOT_CONST,   /* a known byte, in the slot's val */
+};
+
+struct vslot {
+	uint8_t kind[8]; /* byte i of the slot, lowest address first */
+	uint8_t val[8];	 /* SLOT_CONST bytes */
+	struct vreg spill;
+};
+
+/* The byte b of slot s when its value is known on this path: a constant or a constant's spill. */
+bool slot_byte_known(const struct vslot *s, unsigned b, uint8_t *v);
+
+struct vframe {
+	struct vreg regs[ISA_NREGS];
+	int callsite; /* pc of the call that made this frame; -1 for the main one */
+	int subprog;
+	uint16_t nslots;     /* slots[0..nslots) exist: the deepest 8 * nslots bytes used */
+	struct vslot *slots; /* slot i covers [-(i + 1) * 8, -i * 8) from the frame top */
+};
+
+struct vckpt;
+
+struct vstate {
+	struct vframe *frames[ISA_MAX_CALL_DEPTH];
+	int curframe;
+	size_t pc;
+	struct vckpt *cp; /* the last checkpoint this path went through */
+};
+
+/*
+ * A state stored at a prune point. live counts the paths and child
+ * checkpoints still being explored from it; at 0 everything reachable from
+ * it was proven safe, and only then may it prune a newer state.
+ */
+struct vckpt {
+	struct vstate st;
+	struct vckpt *parent;
+	struct vckpt *next; /* at the same pc */
+	uint32_t live;
+	uint32_t hits, misses;
+};
+
+struct vsubprog {
+	size_t start, end;    /* [start, end) */
+	uint32_t stack_depth; /* deepest byte used below r10, bytes */
+};
+
+struct venv {
+	const struct isa_insn *insns;
+	size_t n;
+	struct verifier_opts opts;
+	uint8_t *proven;
+	struct verifier_stats *stats;
+	char *log;
+	size_t log_len;
+
+	struct vsubprog subprogs[V_MAX_SUBPROGS];
+	size_t nsubprogs;
+	uint16_t *subprog_of;	 /* per slot */
+	uint16_t *live_in;	 /* per slot: registers read before written from here on */
+	bool *prune_point;	 /* per slot: a jump lands here or a branch falls through */
+	struct vckpt **explored; /* per slot: stored states */
+
+	struct vstate **pending;
+	size_t npending, cap_pending;
+	uint32_t next_id;
+	bool raw;		  /* UEBPF_PROG_RAW_MEM */
+	const struct vstate *cur; /* the path being interpreted, for the log */
+};
+
+/* Writes "insn N: <message>" into the log and returns err. */
+__attribute__((format(printf, 4, 5))) int v_err(struct venv *env, int err, size_t pc,
+						const char *fmt, ...);
+/* "pkt(id=0,off=1,r=0)" style text of a register, for messages. */
+const char *v_reg_str(const struct vreg *r, char *buf, size_t len);
+
+/* state.c */
+struct vstate *state_new(void);
+struct vstate *state_copy(const struct vstate *src);
+int state_copy_into(struct vstate *dst, const struct vstate *src);
+void state_free(struct vstate *st);
+/* The slot of frame f holding byte off (< 0) below its top, grown as needed; NULL: no memory. */
+struct vslot *frame_slot(struct vframe *f, int off);
+void reg_mark_unknown(struct vreg *r);
+void reg_mark_not_init(struct vreg *r);
+void reg_mark_const(struct vreg *r, uint64_t v);
+bool reg_is_pointer(const struct vreg *r);
+/* Whether old's exploration covers cur: same shape, every part of cur within old's. */
+bool state_subsumes(const struct venv *env, const struct vstate *old, const struct vstate *cur);
+/* Whether the two states are the same in every register and byte that matters. */
+bool state_equal(const struct venv *env, const struct vstate *a, const struct vstate *b);
+
+/* cfg.c: structure, subprograms, reachability, prune points, liveness */
+int cfg_check(struct venv *env);
+
+/* ctx.c: context fields of the program types */
+int ctx_access(struct venv *env, size_t pc, int off, unsigned size, bool write,
+	       struct vreg *loaded);
+
+/* mem.c: loads, stores and atomics */
+int mem_check(struct venv *env, struct vstate *st);
+
+/* alu.c */
+int alu_check(struct venv *env, struct vstate *st);
+
+/*
+ * jmp.c: a conditional jump. *taken gets the state of the taken branch (NULL
+ * when it cannot be taken); *fall_dead tells the fall-through cannot happen.
+ */
+int jmp_cond(struct venv *env, struct vstate *st, struct vstate **taken, bool *fall_dead);
+
+/* helper_protos.c: prototypes of the helpers the verifier knows */
+int helper_call(struct venv *env, struct vstate *st);
+
+static inline struct vframe *cur_frame(const struct vstate *st)
+{
+	return st->frames[st->curframe];
+}
+
+static inline struct vreg *cur_regs(const struct vstate *st)
+{
+	return st->frames[st->curframe]->regs;
+}
+
+#endif

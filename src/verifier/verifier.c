@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The verifier: abstract interpretation of every path of a program.
+ *
+ * Algorithm. After the control-flow checks of cfg.c, one path is
+ * interpreted at a time, instruction by instruction, on an abstract state:
+ * for each frame of the call chain its registers (type, constant offset,
+ * scalar knowledge: known bits and signed/unsigned 64- and 32-bit bounds)
+ * and its stack bytes (never written, written, or part of a spilled
+ * register). Each instruction is checked against the state and applied to
+ * it. A conditional jump whose outcome the state does not decide splits
+ * the path: the fall-through goes on at once and the taken branch waits on
+ * a stack of pending states (depth first, as the kernel). A path ends at
+ * the exit of the main function, and the next pending state is resumed.
+ * The program is accepted when every path has ended without an error.
+ *
+ * Termination. Loops are unrolled: a path comes back to a loop head with a
+ * new state each time. The total of instructions interpreted over all
+ * paths is capped at 1M and pending branches at 8192, so any loop whose
+ * every path does not end within that budget is refused.
+ *
+ * Pruning. At prune points (jump targets, branch fall-throughs, function
+ * entries) the state is stored as a checkpoint. A later path arriving at
+ * the same point with a state that a stored one subsumes (state.c) is cut:
+ * everything it could do, the stored state's exploration already proved
+ * safe. A checkpoint may prune only once that exploration is complete:
+ * every path and branch started from it has ended (its live count is 0).
+ * Pruning against a checkpoint still being explored would accept a path
+ * that loops back into its own past, i.e. a loop nobody showed ends.
+ *
+ * Invariants. Every register a path reads was written on that path. A
+ * pointer's offset stays within 2^29 in magnitude (no address arithmetic
+ * wraps). A packet pointer's range is never more than what a comparison
+ * with the end proved for its identity. What a load or store was proven
+ * inside of is recorded per instruction (verifier.h); with every path of
+ * the program checked, it holds for every execution.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/errbuf.h"
+#include "state.h"
+
+#define V_MAX_CKPTS_PER_INSN 64 /* stored states per instruction */
+#define V_LOOP_WINDOW 64	/* checkpoints searched back for an infinite loop */
+
+static const char *const type_names[] = {
+	[V_NOT_INIT] = "?", [V_SCALAR] = "scalar",     [V_CTX] = "ctx",		[V_STACK] = "fp",
+	[V_PKT] = "pkt",    [V_PKT_META] = "pkt_meta", [V_PKT_END] = "pkt_end",
+};
+
+const char *v_reg_str(const struct vreg *r, char *buf, size_t len)
+{
+	const struct scalar *s = &r->s;
+
+	if (r->type == V_SCALAR && scalar_is_const(s))
+		snprintf(buf, len, "%lld", (long long)s->var.value);
+	else if (r->type == V_SCALAR)
+		snprintf(buf, len, "scalar(umin=%llu,umax=%llu,smin=%lld,smax=%lld%s)",
+			 (unsigned long long)s->umin, (unsigned long long)s->umax,
+			 (long long)s->smin, (long long)s->smax, r->is_len ? ",len" : "");
+	else if (r->type == V_PKT || r->type == V_PKT_META)
+		snprintf(buf, len, "%s(id=%u,off=%d,r=%u,var=[%lld,%lld])", type_names[r->type],
+			 r->id, r->off, r->range, (long long)s->smin, (long long)s->smax);
+	else if (r->type == V_STACK)
+		snprintf(buf, len, "fp%u(off=%d,var=[%lld,%lld])", r->frameno, r->off,
+			 (long long)s->smin, (long long)s->smax);
+	else
+		snprintf(buf, len, "%s(off=%d)", type_names[r->type], r->off);
+	return buf;
+}
+
+/* The registers of the innermost frame, appended after the message. */
+static void log_regs(struct venv *env, size_t used)
+{
+	const struct vreg *regs = cur_regs(env->cur);
+	char reg[128];
+
+	for (unsigned i = 0; i < ISA_NREGS && used + 1 < env->log_len; i++) {
+		if (regs[i].type == V_NOT_INIT)
+			continue;
+		used += (size_t)snprintf(env->log + used, env->log_len - used, "%sR%u=%s",
+					 used && env->log[used - 1] != '\n' ? " " : "", i,
+					 v_reg_str(&regs[i], reg, sizeof(reg)));
+	}
+}
+
+int v_err(struct venv *env, int err, size_t pc, const char *fmt, ...)
+{
+	char msg[512];
+	size_t used;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	errbuf_set(env->log, env->log_len, "insn %zu: %s", pc, msg);
+	if (env->opts.log_level && env->cur && env->log && env->log_len) {
+		used = strlen(env->log);
+		if (used + 2 < env->log_len) {
+			env->log[used++] = '\n';
+			env->log[used] = 0;
+			log_regs(env, used);
+		}
+	}
+	return err;
+}
+
+static int push(struct venv *env, struct vstate *st)
+{
+	struct vstate **p;
+
+	if (env->npending == V_MAX_PENDING)
+		return v_err(env, -E2BIG, st->pc, "the sequence of %u jumps is too complex",
+			     V_MAX_PENDING);
+	if (env->npending == env->cap_pending) {
+		size_t cap = env->cap_pending ? env->cap_pending * 2 : 64;
+
+		p = realloc(env->pending, cap * sizeof(*p));
+		if (!p)
+			return v_err(env, -ENOMEM, st->pc, "out of memory");
+		env->pending = p;
+		env->cap_pending = cap;
+	}
+	env->pending[env->npending++] = st;
+	if (st->cp)
+		st->cp->live++;
+	if (env->npending > env->stats->peak_pending)
+		env->stats->peak_pending = env->npending;
+	return 0;
+}
+
+/* A path ended (or was pruned): checkpoints it kept open may now be complete. */
+static void path_done(struct vckpt *cp)
+{
+	while (cp && --cp->live == 0)
+		cp = cp->parent;
+}
+
+static void ckpt_free(struct vckpt *ck)
+{
+	for (int i = 0; i <= ck->st.curframe; i++) {
+		if (ck->st.frames[i]) {
+			free(ck->st.frames[i]->slots);
+			free(ck->st.frames[i]);
+		}
+	}
+	free(ck);
+}
+
+/* Complete checkpoints that keep failing to prune cost more than they save. */
+static bool ckpt_useless(const struct vckpt *ck)
+{
+	return !ck->live && ck->misses > ck->hits * 4 + 16;
+}
+
+/*
+ * A path back at a state it already was in, within its last few
+ * checkpoints, loops forever: the kernel's "infinite loop detected". Only
+ * a recent window is searched, so that long loops stay linear; longer
+ * cycles run into the instruction budget instead.
+ */
+static bool loops_back(const struct venv *env, const struct vstate *st)
+{
+	const struct vckpt *ck = st->cp;
+
+	for (unsigned i = 0; ck && i < V_LOOP_WINDOW; i++, ck = ck->parent)
+		if (ck->st.pc == st->pc && state_equal(env, &ck->st, st))
+			return true;
+	return false;
+}
+
+/* 1 when a stored state subsumes st (the path is done), 0 after storing st, <0 on error. */
+static int visit(struct venv *env, struct vstate *st)
+{
+	struct vckpt **link = &env->explored[st->pc], *ck;
+	unsigned stored = 0;
+
+	while ((ck = *link)) {
+		if (!ck->live) {
+			if (state_subsumes(env, &ck->st, st)) {
+				ck->hits++;
+				env->stats->states_pruned++;
+				return 1;
+			}
+			ck->misses++;
+			if (ckpt_useless(ck)) {
+				*link = ck->next;
+				ckpt_free(ck);
+				continue;
+			}
+		}
+		stored++;
+		link = &ck->next;
+	}
+	if (loops_back(env, st))
+		return v_err(env, -EINVAL, st->pc, "infinite loop detected at insn %zu", st->pc);
+	/* a full list only costs time: not storing loses pruning, never soundness */
+	if (stored >= V_MAX_CKPTS_PER_INSN)
+		return 0;
+	ck = calloc(1, sizeof(*ck));
+	if (!ck || state_copy_into(&ck->st, st)) {
+		free(ck);
+		return v_err(env, -ENOMEM, st->pc, "out of memory");
+	}
+	ck->st.cp = NULL;
+	ck->parent = st->cp;
+	ck->live = 1;
+	ck->next = env->explored[st->pc];
+	env->explored[st->pc] = ck;
+	st->cp = ck;
+	env->stats->states_stored++;
+	return 0;
+}
+
+static int init_state(struct venv *env, struct vstate *st)
+{
+	struct vframe *f = calloc(1, sizeof(*f));
+	struct vreg *regs;
+
+	if (!f)
+		return v_err(env, -ENOMEM, 0, "out of memory");
+	st->frames[0] = f;
+	f->callsite = -1;
+	regs = f->regs;
+	for (unsigned i = 0; i < ISA_NREGS; i++)
+		reg_mark_not_init(&regs[i]);
+	regs[ISA_REG_FP] = (struct vreg){.type = V_STACK, .s = scalar_const(0)};
+	if (env->raw) {
+		regs[1] = (struct vreg){.type = V_PKT, .s = scalar_const(0)};
+		reg_mark_unknown(&regs[2]);
+		regs[2].is_len = true;
+	} else {
+		regs[1] = (struct vreg){.type = V_CTX, .s = scalar_const(0)};
+	}
+	return 0;
+}
+
+static int subprog_at(const struct venv *env, size_t pc)
+{
+	return env->subprog_of[pc];
+}
+
+static int call_local(struct venv *env, struct vstate *st)
+{
+	const struct isa_insn *in = &env->insns[st->pc];
+	struct vframe *caller = cur_frame(st), *f;
+	size_t target = st->pc + 1 + (size_t)(long)in->imm;
+
+	if (st->curframe + 1 >= ISA_MAX_CALL_DEPTH)
+		return v_err(env, -E2BIG, st->pc, "the call stack of %d frames is too deep",
+			     st->curframe + 2);
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return v_err(env, -ENOMEM, st->pc, "out of memory");
+	for (unsigned i = 0; i < ISA_NREGS; i++)
+		reg_mark_not_init(&f->regs[i]);
+	for (unsigned i = 1; i <= 5; i++)
+		f->regs[i] = caller->regs[i];
+	f->regs[ISA_REG_FP] = (struct vreg){
+		.type = V_STACK, .frameno = (uint8_t)(st->curframe + 1), .s = scalar_const(0)};
+	f->callsite = (int)st->pc;
+	f->subprog = subprog_at(env, target);
+	st->frames[++st->curframe] = f;
+	st->pc = target;
+	return 0;
+}
+
+/* Exit of a called function: r0 back to the caller, whose r1-r5 the call clobbered. */
+static int return_local(struct venv *env, struct vstate *st)
+{
+	struct vframe *callee = cur_frame(st), *caller = st->frames[st->curframe - 1];
+
+	if (callee->regs[0].type == V_STACK && callee->regs[0].frameno == st->curframe)
+		return v_err(env, -EACCES, st->pc,
+			     "cannot return stack pointer to the caller frame");
+	caller->regs[0] = callee->regs[0];
+	for (unsigned i = 1; i <= 5; i++)
+		reg_mark_not_init(&caller->regs[i]);
+	st->pc = (size_t)callee->callsite + 1;
+	free(callee->slots);
+	free(callee);
+	st->frames[st->curframe--] = NULL;
+	return 0;
+}
+
+/* 1 when the path ended, 0 to go on, <0 on error. */
+static int step_jmp(struct venv *env, struct vstate *st)
+{
+	const struct isa_insn *in = &env->insns[st->pc];
+	unsigned op = isa_op(in->opcode);
+	struct vstate *taken;
+	bool fall_dead;
+	int ret;
+
+	switch (op) {
+	case ISA_JA:
+		st->pc +=
+			1 + (size_t)(long)(isa_class(in->opcode) == ISA_JMP32 ? in->imm : in->off);
+		return 0;
+	case ISA_EXIT:
+		if (cur_regs(st)[0].type == V_NOT_INIT)
+			return v_err(env, -EACCES, st->pc, "R0 !read_ok");
+		if (!st->curframe)
+			return 1;
+		return return_local(env, st);
+	case ISA_CALL:
+		if (isa_srcbit(in->opcode) == ISA_X)
+			return v_err(env, -EINVAL, st->pc, "callx is not supported");
+		if (in->src == ISA_CALL_LOCAL)
+			return call_local(env, st);
+		if (in->src != ISA_CALL_HELPER)
+			return v_err(env, -EINVAL, st->pc,
+				     "kernel function calls are not supported");
+		ret = helper_call(env, st);
+		st->pc++;
+		return ret;
+	}
+	ret = jmp_cond(env, st, &taken, &fall_dead);
+	if (ret)
+		return ret;
+	if (taken) {
+		taken->pc = st->pc + 1 + (size_t)(long)in->off;
+		if (fall_dead) {
+			ret = state_copy_into(st, taken);
+			state_free(taken);
+			return ret ? v_err(env, -ENOMEM, st->pc, "out of memory") : 0;
+		}
+		ret = push(env, taken);
+		if (ret) {
+			state_free(taken);
+			return ret;
+		}
+	} else if (fall_dead) {
+		return 1; /* neither branch can run: this path never happens */
+	}
+	st->pc++;
+	return 0;
+}
+
+static int step(struct venv *env, struct vstate *st)
+{
+	const struct isa_insn *in = &env->insns[st->pc];
+	int ret;
+
+	switch (isa_class(in->opcode)) {
+	case ISA_ALU:
+	case ISA_ALU64:
+		ret = alu_check(env, st);
+		st->pc++;
+		return ret;
+	case ISA_LD:
+		if (in->opcode != ISA_OP_LDDW)
+			return v_err(env, -EINVAL, st->pc, "legacy packet access is not supported");
+		if (in->src != ISA_PSEUDO_IMM64)
+			return v_err(env, -EINVAL, st->pc,
+				     "lddw with pseudo source %u (map or function reference) is "
+				     "not supported yet",
+				     in->src);
+		reg_mark_const(&cur_regs(st)[in->dst],
+			       (uint32_t)in->imm | (uint64_t)(uint32_t)in[1].imm << 32);
+		st->pc += 2;
+		return 0;
+	case ISA_LDX:
+	case ISA_ST:
+	case ISA_STX:
+		ret = mem_check(env, st);
+		st->pc++;
+		return ret;
+	default:
+		return step_jmp(env, st);
+	}
+}
+
+static int explore(struct venv *env, struct vstate *st)
+{
+	int ret;
+
+	for (;;) {
+		env->cur = st;
+		if (++env->stats->insns_processed > V_MAX_PROCESSED)
+			ret = v_err(env, -E2BIG, st->pc,
+				    "BPF program is too large. Processed %u insn",
+				    V_MAX_PROCESSED + 1);
+		else
+			ret = env->prune_point[st->pc] ? visit(env, st) : 0;
+		if (!ret)
+			ret = step(env, st);
+		if (ret < 0) {
+			state_free(st);
+			return ret;
+		}
+		if (!ret)
+			continue;
+		path_done(st->cp);
+		state_free(st);
+		env->cur = NULL;
+		if (!env->npending)
+			return 0;
+		st = env->pending[--env->npending];
+	}
+}
+
+/* The deepest stack of any call chain, each frame rounded up as the kernel's JIT does. */
+static uint32_t chain_depth(const struct venv *env, size_t sp, int frames)
+{
+	uint32_t own = (env->subprogs[sp].stack_depth + 15) & ~15u, deepest = 0;
+
+	if (frames >= ISA_MAX_CALL_DEPTH)
+		return own;
+	for (size_t pc = env->subprogs[sp].start; pc < env->subprogs[sp].end; pc++) {
+		const struct isa_insn *in = &env->insns[pc];
+		uint32_t d;
+
+		if (in->opcode != ISA_OP_CALL || in->src != ISA_CALL_LOCAL)
+			continue;
+		d = chain_depth(env, env->subprog_of[pc + 1 + in->imm], frames + 1);
+		deepest = d > deepest ? d : deepest;
+	}
+	return own + deepest;
+}
+
+static void env_free(struct venv *env, uint8_t *own_proven)
+{
+	if (env->explored) {
+		for (size_t pc = 0; pc < env->n; pc++) {
+			struct vckpt *ck = env->explored[pc], *next;
+
+			for (; ck; ck = next) {
+				next = ck->next;
+				ckpt_free(ck);
+			}
+		}
+	}
+	while (env->npending)
+		state_free(env->pending[--env->npending]);
+	free(env->pending);
+	free(env->explored);
+	free(env->prune_point);
+	free(env->live_in);
+	free(env->subprog_of);
+	free(own_proven);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int verifier_check(const struct isa_insn *insns, size_t n, const struct verifier_opts *opts,
+		   uint8_t *proven, struct verifier_stats *stats, char *log, size_t log_len)
+{
+	struct verifier_stats own_stats;
+	struct venv env = {.insns = insns, .n = n, .log = log, .log_len = log_len};
+	uint8_t *own_proven = NULL;
+	uint64_t t0 = now_ns();
+	struct vstate *st;
+	uint32_t depth;
+	int ret;
+
+	env.stats = stats ? stats : &own_stats;
+	*env.stats = (struct verifier_stats){0};
+	if (!opts || !insns || !n || opts->type > UEBPF_PROG_RAW_TRACEPOINT)
+		return v_err(&env, -EINVAL, 0, "no program, or unknown program type");
+	env.opts = *opts;
+	env.raw = opts->type == UEBPF_PROG_RAW_MEM;
+	if (!proven)
+		proven = own_proven = malloc(n);
+	env.proven = proven;
+	env.subprog_of = calloc(n, sizeof(*env.subprog_of));
+	env.live_in = calloc(n, sizeof(*env.live_in));
+	env.prune_point = calloc(n, sizeof(*env.prune_point));
+	env.explored = calloc(n, sizeof(*env.explored));
+	st = state_new();
+	if (!proven || !env.subprog_of || !env.live_in || !env.prune_point || !env.explored ||
+	    !st) {
+		ret = v_err(&env, -ENOMEM, 0, "out of memory");
+		goto out;
+	}
+	memset(proven, 0, n);
+	ret = cfg_check(&env);
+	if (!ret)
+		ret = init_state(&env, st);
+	if (!ret) {
+		ret = explore(&env, st);
+		st = NULL; /* explore frees every state it ends */
+	}
+	if (!ret) {
+		depth = chain_depth(&env, 0, 1);
+		env.stats->stack_depth = depth;
+		if (depth > ISA_STACK_SIZE)
+			ret = v_err(&env, -EACCES, 0,
+				    "combined stack size of calls is %u. Too large", depth);
+	}
+	if (ret)
+		memset(proven, 0, n);
+out:
+	state_free(st);
+	env_free(&env, own_proven);
+	env.stats->time_ns = now_ns() - t0;
+	return ret;
+}

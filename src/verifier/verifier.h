@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * verifier: proves at load time that a program is safe the way the Linux
+ * kernel's verifier does (abstract interpretation of every path), so that
+ * engines can run its memory accesses without run-time checks.
+ *
+ * The input has passed vm_validate (known opcodes, registers in range,
+ * reserved fields zero); the verifier checks again, cheaply, what its own
+ * memory safety depends on (jump targets, lddw pairs).
+ */
+#ifndef UEBPF_VERIFIER_H
+#define UEBPF_VERIFIER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "isa/isa.h"
+#include "uebpf/uebpf.h"
+
+/* What memory a load or store was proven inside of (bits of the proven map). */
+enum {
+	VERIFIER_MEM_STACK = 1u << 0, /* a frame of the eBPF stack */
+	VERIFIER_MEM_CTX = 1u << 1,   /* the context structure of the program type */
+	VERIFIER_MEM_PKT = 1u << 2,   /* packet data; in raw mode the run's memory */
+};
+
+struct verifier_opts {
+	enum uebpf_prog_type type;
+	/* 0: the failing instruction and why; 1: also the registers there */
+	unsigned log_level;
+};
+
+struct verifier_stats {
+	uint64_t insns_processed; /* instructions interpreted, over all paths */
+	uint64_t states_stored;	  /* checkpoints kept for pruning */
+	uint64_t states_pruned;	  /* paths cut because a stored state subsumed them */
+	uint64_t peak_pending;	  /* most branches waiting at once */
+	uint64_t time_ns;
+	uint32_t stack_depth; /* deepest combined stack of a call chain, bytes */
+};
+
+/*
+ * Verify n slots. On success returns 0 and, if proven is not NULL, fills
+ * proven[pc] (n bytes) with the VERIFIER_MEM_* kinds the load or store at pc
+ * was proven inside of, on every path reaching it (0 for other slots). On
+ * rejection returns a negative errno (-EACCES unsafe, -EINVAL malformed,
+ * -E2BIG too complex, -ENOMEM) with "insn N: reason" in log.
+ */
+int verifier_check(const struct isa_insn *insns, size_t n, const struct verifier_opts *opts,
+		   uint8_t *proven, struct verifier_stats *stats, char *log, size_t log_len);
+
+#endif
