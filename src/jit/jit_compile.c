@@ -1127,22 +1127,15 @@ static void emit_alu(struct jit_state *st, const struct vm_op *op)
 		}
 		break;
 	case VM_DIV64_K:
-		if (x)
-			emit_divmod(st, op, w, false, false, false);
-		else
-			emit_udiv_const(st, op, w, false);
-		break;
-	case VM_SDIV64_K:
-		emit_divmod(st, op, w, true, false, !x);
-		break;
 	case VM_MOD64_K:
 		if (x)
-			emit_divmod(st, op, w, false, true, false);
+			emit_divmod(st, op, w, false, base == VM_MOD64_K, false);
 		else
-			emit_udiv_const(st, op, w, true);
+			emit_udiv_const(st, op, w, base == VM_MOD64_K);
 		break;
+	case VM_SDIV64_K:
 	case VM_SMOD64_K:
-		emit_divmod(st, op, w, true, true, !x);
+		emit_divmod(st, op, w, true, base == VM_SMOD64_K, !x);
 		break;
 	case VM_LSH64_K:
 	case VM_RSH64_K:
