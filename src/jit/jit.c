@@ -29,13 +29,14 @@ static int jit_prepare(struct uebpf_vm *vm, char *err, size_t err_len)
 	vm->engine_state = img;
 	/* bare code (never budgeted) needs nothing from jit_run */
 	if (img->bare)
-		vm->direct = (vm_direct_fn)img->entry;
+		vm->direct = (vm_direct_fn)img->code;
 	return 0;
 }
 
 /*
  * Code that needs a frame: the stack, the run's context, perhaps a budget.
- * (Bare code runs through vm->direct and never comes here.) The VM's budget
+ * (Bare code runs through vm->direct, and comes here only as the target of
+ * a tail call.) The VM's budget
  * is fixed before load, so the code counts exactly when run->budget is set.
  */
 static uint64_t jit_run(struct vm_run *run, uint64_t r1, uint64_t r2)
@@ -44,6 +45,11 @@ static uint64_t jit_run(struct vm_run *run, uint64_t r1, uint64_t r2)
 	struct jit_frame f;
 	uint64_t r0;
 
+	/* a tail call's target may be bare */
+	if (img->bare) {
+		run->vm->direct(r1, r2, &r0);
+		return r0;
+	}
 	f.ctx.run = run;
 	f.ctx.neg_mem = 0 - (uint64_t)run->mem;
 	f.ctx.lim = run->mem_len >= 8 ? run->mem_len - 7 : 0;

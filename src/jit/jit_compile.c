@@ -40,8 +40,9 @@
  * down one frame and calls the target; exit is a plain ret, which lands
  * either after a local call (which pops what it pushed and moves rbp back
  * up) or in the epilogue. Programs that need none of this (no stack, no
- * memory access, no call, no budget: "bare") run without any frame: their
- * exit returns straight to C, or through the pops of r6-r9.
+ * memory access, no call, no budget: "bare") run without any frame, as a
+ * vm_direct_fn: the prologue pushes the caller's pointer for r0 (and the
+ * r6-r9 they use), and each exit pops them, stores r0 and returns 0.
  *
  * Memory checks. An access that was not proven at decode (jit_needs_check)
  * first computes its offset in the run's memory, lea r11 = base + r12 + off,
@@ -516,22 +517,29 @@ static void emit_zero_regs(struct jit_state *st)
 	}
 }
 
+/* The end of bare code, at each exit: no call can be under way there. */
+static void emit_bare_exit(struct jit_state *st)
+{
+	struct jit_buf *b = &st->buf;
+
+	pop_saved(st);
+	jit_pop(b, X_RCX);
+	jit_rm(b, JIT_W, OP_MOV, X_RAX, X_RCX, X_NOINDEX, 0);
+	jit_rr(b, 0, OP_XOR, X_RAX, X_RAX);
+	jit_emit8(b, 0xc3);
+}
+
 static void emit_prologue(struct jit_state *st)
 {
 	struct jit_buf *b = &st->buf;
 	unsigned npush = st->nsaved;
 	bool pad;
 
+	/* bare code is a vm_direct_fn: the pointer for r0 (rdx) waits on the stack */
 	if (st->bare) {
-		if (!st->saved) {
-			emit_zero_regs(st);
-			return;
-		}
+		jit_push(b, X_RDX);
 		push_saved(st);
 		emit_zero_regs(st);
-		jump_far(st, JIT_CALL, FIX_PC, 0);
-		pop_saved(st);
-		jit_emit8(b, 0xc3);
 		return;
 	}
 	jit_push(b, X_RBP);
@@ -1227,7 +1235,10 @@ static void emit_insn(struct jit_state *st, size_t pc)
 		emit_call_local(st, pc, op);
 		break;
 	case VM_EXIT:
-		jit_emit8(b, 0xc3);
+		if (st->bare)
+			emit_bare_exit(st);
+		else
+			jit_emit8(b, 0xc3);
 		break;
 	default: /* VM_NOP: nothing to do */
 		break;

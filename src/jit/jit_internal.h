@@ -41,7 +41,8 @@ _Static_assert(offsetof(struct jit_frame, ctx) == ISA_STACK_SIZE * ISA_MAX_CALL_
 	       "the context sits right at the top of the stack");
 _Static_assert(sizeof(struct jit_ctx) % 16 == 0, "the stack top stays 16-byte aligned");
 
-typedef vm_direct_fn jit_entry_fn; /* ctx: the struct jit_ctx, NULL for bare code */
+/* Code with a frame; bare code is a vm_direct_fn. */
+typedef uint64_t (*jit_entry_fn)(uint64_t r1, uint64_t r2, struct jit_ctx *ctx);
 /* The sub entry: r1-r5 of a callback, and the context naming its code and frame. */
 typedef uint64_t (*jit_sub_fn)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
 			       struct jit_ctx *ctx);

@@ -376,10 +376,8 @@ static __attribute__((noinline)) int run_framed(const struct uebpf_vm *vm, void 
 int uebpf_vm_run(const struct uebpf_vm *vm, void *mem, size_t mem_len, uint64_t *r0, char *err,
 		 size_t err_len)
 {
-	if (__builtin_expect(vm && vm->direct && r0 && (mem || !mem_len), 1)) {
-		*r0 = vm->direct((uintptr_t)mem, mem_len, NULL);
-		return 0;
-	}
+	if (__builtin_expect(vm && vm->direct && r0 && (mem || !mem_len), 1))
+		return vm->direct((uintptr_t)mem, mem_len, r0);
 	return run_framed(vm, mem, mem_len, r0, err, err_len);
 }
 

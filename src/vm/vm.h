@@ -143,8 +143,12 @@ struct vm_map {
  */
 typedef struct map *(*vm_map_resolve_fn)(void *ctx, unsigned kind, int32_t imm);
 
-/* Code that runs without a struct vm_run: what an engine may offer as vm->direct. */
-typedef uint64_t (*vm_direct_fn)(uint64_t r1, uint64_t r2, void *unused);
+/*
+ * Code that runs without a struct vm_run, what an engine may offer as
+ * vm->direct: it stores the program's r0 in *r0 and returns 0, so that
+ * uebpf_vm_run can hand the call over whole.
+ */
+typedef int (*vm_direct_fn)(uint64_t r1, uint64_t r2, uint64_t *r0);
 
 struct uebpf_vm {
 	const struct vm_engine *engine;
