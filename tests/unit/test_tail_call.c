@@ -3,8 +3,8 @@
  * Tail calls through a PROG_ARRAY on every engine: a program that jumps to
  * another by index, a missing index and an empty slot (the caller goes on),
  * a program that tail-calls itself until the kernel's limit of 33 stops it,
- * a tail call from a local function, a target on another engine, and a
- * destroyed target (its ID finds nothing). Also the map's user side with
+ * a tail call from a local function, a target on another engine, one the
+ * JIT runs without a frame, and a destroyed target (its ID finds nothing). Also the map's user side with
  * the kernel's error codes.
  */
 #include <errno.h>
@@ -80,6 +80,10 @@ static const char target_text[] = "ldxb %r0, [%r1+1]\n"
 				  "add %r0, 1000\n"
 				  "exit\n";
 
+/* A target with no memory access, stack or call: the JIT runs it without a frame. */
+static const char bare_text[] = "mov %r0, 77\n"
+				"exit\n";
+
 /* Counts its runs in mem[2], then tail-calls index 1, itself. */
 static const char self_text[] = "mov %r6, %r1\n"
 				"ldxb %r2, [%r1+2]\n"
@@ -123,15 +127,22 @@ static void test_engine(enum uebpf_engine e, enum uebpf_engine other)
 {
 	struct uebpf_vm *caller = load(e, caller_text), *target = load(other, target_text);
 	struct uebpf_vm *self = load(e, self_text), *local = load(e, local_text);
+	struct uebpf_vm *bare = load(other, bare_text);
 	uint8_t mem[8] = {0, 5, 0};
 	uint32_t zero = 0, one = 1, two = 2;
 	int ret;
 	uint64_t r0;
 
-	if (!caller || !target || !self || !local)
+	if (!caller || !target || !self || !local || !bare)
 		goto out;
 	set_slot(0, target);
 	set_slot(1, self);
+	set_slot(2, bare);
+	mem[0] = 2;
+	r0 = run(caller, mem, sizeof(mem), &ret);
+	EXPECT(!ret && r0 == 77, "engine %d: tail call to a bare program: %d, r0 %lu", e, ret,
+	       (unsigned long)r0);
+	mem[0] = 0;
 	r0 = run(caller, mem, sizeof(mem), &ret);
 	EXPECT(!ret && r0 == 1005, "engine %d: tail call to index 0: %d, r0 %lu", e, ret,
 	       (unsigned long)r0);
@@ -161,8 +172,10 @@ static void test_engine(enum uebpf_engine e, enum uebpf_engine other)
 	EXPECT_RET(map_delete_user(progs_map, &zero), 0);
 	EXPECT_RET(map_delete_user(progs_map, &zero), -ENOENT);
 	EXPECT_RET(map_delete_user(progs_map, &one), 0);
+	EXPECT_RET(map_delete_user(progs_map, &two), 0);
 	EXPECT_RET(map_delete_user(progs_map, &two), -ENOENT);
 out:
+	uebpf_vm_destroy(bare);
 	uebpf_vm_destroy(caller);
 	uebpf_vm_destroy(target);
 	uebpf_vm_destroy(self);
