@@ -8,6 +8,7 @@
 #define UEBPF_TESTS_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 
 static int passed, failed;
 
@@ -21,6 +22,14 @@ static int passed, failed;
 			printf(__VA_ARGS__);                                                       \
 			printf("\n");                                                              \
 		}                                                                                  \
+	} while (0)
+
+/* EXPECT, and a failure ends the test there: what follows cannot run without it. */
+#define REQUIRE(cond, ...)                                                                         \
+	do {                                                                                       \
+		EXPECT(cond, __VA_ARGS__);                                                         \
+		if (!(cond))                                                                       \
+			exit(check_summary());                                                     \
 	} while (0)
 
 /* A call that returns 0 or -errno, expected to give want. */

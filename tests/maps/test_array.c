@@ -86,11 +86,7 @@ static struct map *make(uint32_t type, uint32_t value_size, uint32_t max_entries
 
 	strcpy(a.name, "test.array_1");
 	ret = map_create(&a, &m, err, sizeof(err));
-	EXPECT(ret == 0, "map_create: %d (%s)", ret, err);
-	if (ret) {
-		printf("%d passed, %d failed\n", passed, failed);
-		exit(1);
-	}
+	REQUIRE(ret == 0, "map_create: %d (%s)", ret, err);
 	return m;
 }
 

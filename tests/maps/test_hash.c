@@ -64,11 +64,7 @@ static struct map *make(uint32_t type, uint32_t key_size, uint32_t value_size, u
 	char err[256] = "";
 	int ret = create(type, key_size, value_size, max_entries, flags, &m, err, sizeof(err));
 
-	EXPECT(ret == 0, "map_create: %d (%s)", ret, err);
-	if (ret) {
-		printf("%d passed, %d failed\n", passed, failed);
-		exit(1);
-	}
+	REQUIRE(ret == 0, "map_create: %d (%s)", ret, err);
 	return m;
 }
 

@@ -43,11 +43,7 @@ static struct map *make(uint32_t key_size, uint32_t max_entries)
 	char err[256] = "";
 	int ret = create(key_size, 4, max_entries, BPF_F_NO_PREALLOC, &m, err, sizeof(err));
 
-	EXPECT(ret == 0, "map_create: %d (%s)", ret, err);
-	if (ret) {
-		printf("%d passed, %d failed\n", passed, failed);
-		exit(1);
-	}
+	REQUIRE(ret == 0, "map_create: %d (%s)", ret, err);
 	return m;
 }
 

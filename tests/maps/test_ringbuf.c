@@ -40,11 +40,7 @@ static struct map *make(uint32_t size)
 	char err[256] = "";
 	int ret = create(0, 0, size, 0, &m, err, sizeof(err));
 
-	EXPECT(ret == 0, "map_create: %d (%s)", ret, err);
-	if (ret) {
-		printf("%d passed, %d failed\n", passed, failed);
-		exit(1);
-	}
+	REQUIRE(ret == 0, "map_create: %d (%s)", ret, err);
 	return m;
 }
 

@@ -32,11 +32,7 @@ static struct map *make(uint32_t type, uint32_t key_size, uint32_t value_size, u
 	char err[256] = "";
 	int ret = map_create(&a, &m, err, sizeof(err));
 
-	EXPECT(ret == 0, "map_create: %d (%s)", ret, err);
-	if (ret) {
-		printf("%d passed, %d failed\n", passed, failed);
-		exit(1);
-	}
+	REQUIRE(ret == 0, "map_create: %d (%s)", ret, err);
 	return m;
 }
 
