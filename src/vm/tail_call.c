@@ -83,14 +83,11 @@ uint64_t vm_run_tail_calls(struct vm_run *run, uint64_t r0, uint64_t r2, bool in
 	while (run->tail && !run->fault) {
 		const struct uebpf_vm *next = run->tail;
 		const struct vm_engine *engine = interp ? &vm_interp_engine : next->engine;
-		struct vm_run *outer = vm_current_run;
 
 		run->tail = NULL;
 		run->vm = next;
 		run->budget = next->insn_budget;
-		vm_current_run = run;
 		r0 = engine->run(run, run->tail_ctx, r2);
-		vm_current_run = outer;
 	}
 	return r0;
 }

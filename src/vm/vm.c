@@ -349,9 +349,10 @@ static uint64_t engine_run(const struct vm_engine *engine, struct vm_run *run, u
 	outer = vm_current_run;
 	vm_current_run = run;
 	ret = engine->run(run, r1, r2);
-	vm_current_run = outer;
 	/* a counted run (on the interpreter whatever the VM's engine) counts its tail calls too */
-	return vm_run_tail_calls(run, ret, r2, engine != run->vm->engine);
+	ret = vm_run_tail_calls(run, ret, r2, engine != run->vm->engine);
+	vm_current_run = outer;
+	return ret;
 }
 
 /* Apart from uebpf_vm_run, so that its direct path saves no registers and sets up no frame. */

@@ -292,7 +292,8 @@ uint64_t vm_tail_call(uint64_t ctx, uint64_t map, uint64_t index, uint64_t r4, u
 /*
  * After a program ended with r0: the tail calls it asked for, each on its
  * program's engine (on the interpreter when interp), until one ends without
- * asking or faults. Returns the last r0.
+ * asking or faults. Returns the last r0. The caller keeps run published in
+ * vm_current_run meanwhile.
  */
 uint64_t vm_run_tail_calls(struct vm_run *run, uint64_t r0, uint64_t r2, bool interp);
 
