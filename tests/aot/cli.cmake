@@ -9,29 +9,7 @@ file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR})
 set(ENV{UEBPF_AOT_CACHE} ${WORK_DIR}/cache)
 
-# Runs uebpf with ARGN; checks the exit status and that stdout and stderr
-# match the given patterns (OUT / ERR, each may be empty). Every failed check
-# is a SEND_ERROR: the script goes on, and exits non-zero at the end.
-function(expect name status out err)
-  execute_process(COMMAND ${UEBPF} ${ARGN}
-    RESULT_VARIABLE got OUTPUT_VARIABLE stdout ERROR_VARIABLE stderr)
-  set(why "")
-  if(NOT got STREQUAL status)
-    string(APPEND why " exit status ${got}, want ${status};")
-  endif()
-  if(out AND NOT stdout MATCHES "${out}")
-    string(APPEND why " stdout lacks '${out}';")
-  endif()
-  if(err AND NOT stderr MATCHES "${err}")
-    string(APPEND why " stderr lacks '${err}';")
-  endif()
-  if(why)
-    message(SEND_ERROR "${name}:${why}\n--- stdout ---\n${stdout}--- stderr ---\n${stderr}")
-  else()
-    message(STATUS "ok: ${name}")
-  endif()
-  set(last_stdout "${stdout}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/../common/cli_expect.cmake)
 
 set(sum ${PROGS}/sum.s)
 
