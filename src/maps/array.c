@@ -116,6 +116,17 @@ static void *array_lookup(struct map *m, const void *key)
 	return val + map_this_cpu(m) * array_step(m);
 }
 
+int map_array_inline_info(const struct map *m, struct map_array_inline *out)
+{
+	if (m->info.type != BPF_MAP_TYPE_ARRAY && m->info.type != BPF_MAP_TYPE_PERCPU_ARRAY)
+		return -EOPNOTSUPP;
+	out->values = m->data;
+	out->stride = m->stride;
+	out->max_entries = m->info.max_entries;
+	out->cpu_step = m->percpu ? array_step(m) : 0;
+	return 0;
+}
+
 static int array_update(struct map *m, const void *key, const void *value, uint64_t flags,
 			bool user)
 {

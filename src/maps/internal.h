@@ -189,7 +189,6 @@ void map_unlock(struct map_lock *l);
 
 /* cpu.c */
 uint32_t map_possible_cpus(void);
-uint32_t map_this_cpu(const struct map *m);
 
 /* Where the header of a map with these attributes and layout starts in its object. */
 static inline uint64_t map_hdr_off(const struct map_info *info, const union map_layout *layout)

@@ -145,6 +145,23 @@ int map_mmap_range(const struct map *m, size_t *offset, size_t *len);
  * values are only copied (QUEUE, STACK).
  */
 int map_direct_value_addr(const struct map *m, uint32_t off, void **addr);
+
+/*
+ * For engines that inline bpf_map_lookup_elem on arrays, as the kernel's JIT
+ * does: entry k < max_entries of an ARRAY is at values + k * stride; of a
+ * PERCPU_ARRAY, for CPU c (map_this_cpu), at values + k * stride + c *
+ * cpu_step. -EOPNOTSUPP for other types.
+ */
+struct map_array_inline {
+	uint8_t *values;
+	uint32_t stride;
+	uint32_t max_entries;
+	uint64_t cpu_step; /* 0 for a plain ARRAY */
+};
+
+int map_array_inline_info(const struct map *m, struct map_array_inline *out);
+/* The CPU whose copy a per-CPU map's program-side operations use now. */
+uint32_t map_this_cpu(const struct map *m);
 void map_prog_range(const struct map *m, void **base, size_t *len);
 
 #endif
