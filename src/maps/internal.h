@@ -175,7 +175,7 @@ extern const struct map_ops map_queue_ops;
 extern const struct map_ops map_lpm_ops;
 extern const struct map_ops map_ringbuf_ops;
 
-/* shm.c: the memfd and its mapping. */
+/* shm.c: the map's file and its mapping. */
 int map_shm_create(const char *name, uint64_t size, int *fd, void **base, char *err,
 		   size_t err_len);
 int map_shm_attach(int fd, size_t *size, void **base, char *err, size_t err_len);

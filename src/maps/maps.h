@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * maps: eBPF maps with the kernel's semantics, each living entirely in one
- * shared-memory object (a memfd) so that every process mapping the same fd
+ * shared-memory file (see shm.c) so that every process mapping the same fd
  * sees and updates the same map.
  *
  * The object holds a header (type, sizes, flags, layout, counters) and the
@@ -69,7 +69,7 @@ int map_create(const struct map_attr *attr, struct map **out, char *err, size_t 
  */
 int map_open_fd(int fd, struct map **out, char *err, size_t err_len);
 
-/* The map's memfd, to pass to another process; valid until map_close. */
+/* The map's file, to pass to another process; valid until map_close. */
 int map_fd(const struct map *m);
 const struct map_info *map_info(const struct map *m);
 

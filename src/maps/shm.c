@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * The shared object behind a map: a memfd, sized once and mapped
- * MAP_SHARED. Memory is zero when first touched, which is what arrays and
- * fresh elements need.
+ * The shared object behind a map: an unnamed file in uebpf's state
+ * directory (O_TMPFILE on its tmpfs), sized once and mapped MAP_SHARED. It
+ * is as anonymous as a memfd until someone gives it a name: a pin or a
+ * registry links it into the directory, which a memfd, on a mount of its
+ * own, could never be. Memory is zero when first touched, which is what
+ * arrays and fresh elements need.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -13,25 +17,29 @@
 #include <unistd.h>
 
 #include "common/errbuf.h"
+#include "common/state_dir.h"
 #include "maps/internal.h"
 
 int map_shm_create(const char *name, uint64_t size, int *fd, void **base, char *err, size_t err_len)
 {
-	char memfd_name[32];
+	char dir[256];
 	void *p;
 	int ret;
 
-	/* memfd pages are only allocated when touched: refuse what could never fit */
+	/* tmpfs pages are only allocated when touched: refuse what could never fit */
 	if (size > (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE)) {
 		errbuf_set(err, err_len, "map needs %llu bytes, more than this machine's memory",
 			   (unsigned long long)size);
 		return -ENOMEM;
 	}
-	snprintf(memfd_name, sizeof(memfd_name), "uebpf-map:%s", name);
-	*fd = memfd_create(memfd_name, MFD_CLOEXEC);
+	ret = state_dir(dir, sizeof(dir), err, err_len);
+	if (ret)
+		return ret;
+	*fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (*fd < 0) {
 		ret = -errno;
-		errbuf_set(err, err_len, "memfd_create: %s", strerror(errno));
+		errbuf_set(err, err_len, "map %s: cannot make a file in %s: %s", name, dir,
+			   strerror(errno));
 		return ret;
 	}
 	if (ftruncate(*fd, (off_t)size) < 0)

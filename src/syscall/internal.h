@@ -2,7 +2,7 @@
 /*
  * syscall internals: the objects bpf() hands out and the command handlers.
  *
- * Every object (map, program, BTF blob) is a file: a map is its memfd, the
+ * Every object (map, program, BTF blob) is a file: a map is its shared file, the
  * others an empty memfd named after them. The emulation keeps one fd of its
  * own per object; the fds it returns are duplicates of that one, so an
  * object is found from any fd the caller holds (dup'd, inherited, passed

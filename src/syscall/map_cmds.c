@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The map commands: BPF_MAP_CREATE onto map_create (the memfd is the map's
+ * The map commands: BPF_MAP_CREATE onto map_create (the map's file is its
  * fd), the element commands onto the maps' user-side operations, and
  * BPF_MAP_FREEZE, after which user space may no longer write the map (the
  * program still may, unless the map is BPF_F_RDONLY_PROG: .rodata).

@@ -13,7 +13,7 @@
  * OBJ_GET; others give -EINVAL, as an older kernel would, so libbpf's feature probes see what is
  * supported.
  *
- * Objects are real fds (close, dup, fcntl work; a map's fd is its memfd,
+ * Objects are real fds (close, dup, fcntl work; a map's fd is its shared file,
  * and a BPF_F_MMAPABLE array's values are at offset 0 of it, for mmap).
  * Programs run on the engine named by the environment variable
  * UEBPF_ENGINE (interp, jit or aot; interp when unset). Pins live under
