@@ -1,11 +1,13 @@
 #!/bin/sh
 # Installs the Debian packages uebpf needs to build, test and benchmark.
-# Idempotent: quiet when everything is already there.
+# Idempotent: quiet when everything is already there. chromium is only for
+# a test (tests/bench: the benchmark report in a headless browser).
 set -eu
 
 PACKAGES="build-essential cmake pkg-config make
 clang-19 llvm-19 libclang-rt-19-dev libbpf-dev libelf-dev zlib1g-dev bpftool
-libcapstone-dev libyaml-dev valgrind"
+libcapstone-dev libyaml-dev valgrind
+chromium"
 
 missing=""
 for p in $PACKAGES; do

@@ -66,6 +66,7 @@ enum uebpf_prog_type {
 	UEBPF_PROG_XDP, /* r1 = struct xdp_md */
 	UEBPF_PROG_KPROBE, /* r1 = struct pt_regs (kprobe, uprobe), read only */
 	UEBPF_PROG_RAW_TRACEPOINT, /* r1 = u64 args[12], read only */
+	UEBPF_PROG_TRACEPOINT, /* r1 = a tracepoint's record (up to 8192 bytes), read only */
 };
 
 /*
@@ -125,6 +126,31 @@ int uebpf_vm_run(const struct uebpf_vm *vm, void *mem, size_t mem_len, uint64_t 
  */
 int uebpf_vm_run_counted(const struct uebpf_vm *vm, void *mem, size_t mem_len, uint64_t *r0,
 			 uint64_t *insns, char *err, size_t err_len);
+
+/*
+ * Uprobes in this process (x86-64): run a loaded VM each time a function is
+ * entered (retprobe 0) or returns (retprobe 1), with r1 = a struct pt_regs
+ * of the kernel's layout (<asm/ptrace.h>; libbpf's PT_REGS_PARM1..6 and
+ * PT_REGS_RC read it) and r2 = its size. The program sees a copy: writing
+ * it changes nothing. target is "binary:symbol", "binary:symbol+offset" or
+ * "binary:0xoffset" (a file offset, as libbpf gives it), binary being a
+ * path or file name of an object mapped in this process, "" or "self" for
+ * the main executable. The function is patched with a jump (a trap when it
+ * is too short or cannot be relocated); calls from any number of threads
+ * take no lock. A function called from inside a program (through a helper)
+ * runs no program again and counts a miss instead. The VM must outlive the
+ * probe; uebpf_probe_detach returns once no thread runs the program any
+ * more, and the last detach from a function restores its bytes.
+ */
+struct uebpf_probe;
+
+int uebpf_uprobe_attach(struct uebpf_vm *vm, const char *target, int retprobe,
+			struct uebpf_probe **out, char *err, size_t err_len);
+int uebpf_uprobe_attach_addr(struct uebpf_vm *vm, void *addr, int retprobe,
+			     struct uebpf_probe **out, char *err, size_t err_len);
+int uebpf_probe_detach(struct uebpf_probe *p, char *err, size_t err_len);
+/* Hits of the probe's function that ran no program (recursion, return probes too deep). */
+uint64_t uebpf_probe_missed(const struct uebpf_probe *p);
 
 #ifdef __cplusplus
 }

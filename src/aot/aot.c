@@ -12,13 +12,16 @@
  * published there for the next load.
  *
  * Invariants:
- * - The object holds no mutable state, and no address of this process but
- *   the maps' (lddw map references are constants in the code, as fast as
- *   the address of a global): helpers, the region check and the run's
- *   memory come through struct aot_ctx at each run. So one file serves
- *   every VM of the program, in every process where its maps sit at the same
- *   addresses (the common case: no maps), and runs are as thread-safe as the
+ * - The object holds no mutable state and no address of this process:
+ *   helpers, the region check, the run's memory, the maps (struct
+ *   aot_ctx.maps, see aot_plan.c) and the callbacks' handles come through
+ *   struct aot_ctx at each run. So one file serves every VM of the program,
+ *   in every process, whatever addresses its maps have there (the code is
+ *   specialised for their shapes only), and runs are as thread-safe as the
  *   interpreter's (all run state is on the stack of the call).
+ * - Callbacks (bpf_loop, for_each_map_elem) are entries of the same
+ *   function: call_sub runs one on the run's stack below the caller's
+ *   frame, as the interpreter does; a fault in it ends the caller's run.
  * - Faults, their pc, address and size, helper stops, r0 and the memory the
  *   program writes are those of the interpreter (vm/interp_loop.h), with the
  *   same checks at run time. The differential tests hold both to that.
@@ -34,6 +37,10 @@
  *   are compiled under a unique temporary name, loaded from it, then renamed
  *   into place, so concurrent loads in any number of processes each see a
  *   complete file.
+ * - The cache is bounded (aot_cache.c): a hit marks its object recently
+ *   used, and publishing a new one evicts the least recently used beyond
+ *   the size limit, by unlinking, which never disturbs a process that has
+ *   the file open or mapped.
  * - When no object can be had (no compiler, a compiler error, an unusable
  *   cache directory), the load does not fail: aot_fall_back moves the VM to
  *   the JIT if this build links one, else to the interpreter, and leaves a
@@ -42,14 +49,17 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/rseq.h>
 #include <unistd.h>
 
 #include "aot.h"
 #include "aot_internal.h"
 #include "common/errbuf.h"
+#include "helpers/helpers.h"
 
 /* Set when this build links the JIT; weak so that the AOT engine does not require it. */
 extern const struct vm_engine vm_jit_engine __attribute__((weak));
@@ -58,7 +68,9 @@ struct aot_state {
 	void *handle;
 	aot_entry_fn entry;
 	uebpf_helper_fn *helpers; /* by ID, what struct aot_ctx hands the code */
-	bool budgeted;
+	uint64_t *maps;		  /* AOT_MAP_WORDS per bound map: struct aot_ctx.maps */
+	uint8_t *callback;	  /* per pc: a callback starts there (an entry of the code) */
+	bool budgeted, needs_cpu, needs_prandom;
 };
 
 static uebpf_helper_fn aot_helper(const struct uebpf_vm *vm, uint64_t id, unsigned *flags)
@@ -71,18 +83,23 @@ static uebpf_helper_fn aot_helper(const struct uebpf_vm *vm, uint64_t id, unsign
 	return h->fn;
 }
 
-static uint64_t aot_run(struct vm_run *run, uint64_t r1, uint64_t r2)
+/*
+ * This thread's CPU as the kernel keeps it in the rseq area glibc
+ * registered (what sched_getcpu reads), or NULL when there is none.
+ */
+static const volatile int32_t *aot_cpu_id(void)
 {
-	const struct aot_state *st = run->vm->engine_state;
-	struct aot_ctx ctx;
-	uint64_t r0;
+	if (!__rseq_size)
+		return NULL;
+	return (const volatile int32_t *)((char *)__builtin_thread_pointer() + __rseq_offset +
+					  offsetof(struct rseq, cpu_id));
+}
 
-	/* A translation without counting cannot honour a budget; the interpreter can. */
-	if (run->budget && !st->budgeted)
-		return vm_interp_engine.run(run, r1, r2);
-	ctx = (struct aot_ctx){
-		.r1 = r1,
-		.r2 = r2,
+/* The context of a run or callback on st's code; entry 0 for the program. */
+static void aot_ctx_init(struct aot_ctx *ctx, const struct aot_state *st, struct vm_run *run,
+			 uint64_t entry)
+{
+	*ctx = (struct aot_ctx){
 		.mem = run->mem,
 		.mem_len = run->mem_len,
 		.budget = !st->budgeted ? 0
@@ -92,19 +109,81 @@ static uint64_t aot_run(struct vm_run *run, uint64_t r1, uint64_t r2)
 		.region_ok = vm_region_ok,
 		.helper = aot_helper,
 		.vm = run->vm,
+		.maps = st->maps,
+		.ops = (uintptr_t)run->vm->ops,
+		.entry = entry,
+		.cpu_id = st->needs_cpu ? aot_cpu_id() : NULL,
+		.prandom = st->needs_prandom ? &helpers_prandom_state : NULL,
 		.stack_lo = &run->stack_lo,
 		.stack_hi = &run->stack_hi,
+		.frame_lo = &run->frame_lo,
+		.run_fault = (const volatile uint32_t *)&run->fault,
 	};
+}
+
+/* A fault the code reported, into the run. */
+static void aot_fault_out(const struct aot_ctx *ctx, struct vm_run *run)
+{
+	run->fault = (enum vm_fault)ctx->fault;
+	run->pc = ctx->pc;
+	run->addr = ctx->addr;
+	run->size = ctx->size;
+}
+
+static uint64_t aot_run(struct vm_run *run, uint64_t r1, uint64_t r2)
+{
+	const struct aot_state *st = run->vm->engine_state;
+	struct aot_ctx ctx;
+	uint64_t r0;
+
+	/* A translation without counting cannot honour a budget; the interpreter can. */
+	if (run->budget && !st->budgeted)
+		return vm_interp_engine.run(run, r1, r2);
+	aot_ctx_init(&ctx, st, run, 0);
+	ctx.r1 = r1;
+	ctx.r2 = r2;
 	r0 = st->entry(&ctx);
 	if (ctx.fault) {
-		run->fault = (enum vm_fault)ctx.fault;
-		run->pc = ctx.pc;
-		run->addr = ctx.addr;
-		run->size = ctx.size;
+		aot_fault_out(&ctx, run);
 		return 0;
 	}
 	if (run->budget)
 		run->executed = ctx.executed;
+	return r0;
+}
+
+/*
+ * A callback a helper runs for the program (bpf_loop...): the code's own
+ * entry for it, on a frame right below the caller's (run->frame_lo), on
+ * the run's stack. An entry the translation does not have (a handle made
+ * by arithmetic on a callback's) and a run the translation cannot count
+ * go to the interpreter, which runs any op on the same stack alike.
+ */
+static uint64_t aot_call_sub(struct vm_run *run, const struct vm_op *entry, const uint64_t *args)
+{
+	const struct aot_state *st = run->vm->engine_state;
+	size_t pc = (size_t)(entry - run->vm->ops);
+	struct aot_ctx ctx;
+	uint64_t r0;
+
+	if (!st->callback[pc] || (run->budget && !st->budgeted))
+		return vm_interp_engine.call_sub(run, entry, args);
+	if (run->frame_lo < run->stack_lo + ISA_STACK_SIZE) {
+		run->fault = VM_FAULT_DEPTH;
+		run->pc = pc;
+		return 0;
+	}
+	aot_ctx_init(&ctx, st, run, pc + 1);
+	ctx.r1 = args[0];
+	ctx.r2 = args[1];
+	ctx.r3 = args[2];
+	ctx.r4 = args[3];
+	ctx.r5 = args[4];
+	r0 = st->entry(&ctx);
+	if (ctx.fault) {
+		aot_fault_out(&ctx, run);
+		return 0;
+	}
 	return r0;
 }
 
@@ -133,8 +212,9 @@ static int aot_open(const char *path, const uint64_t *id, size_t nid, struct aot
 }
 
 /* The C text of vm's program, malloc'd. */
-static int aot_text(const struct uebpf_vm *vm, const struct aot_opts *opts, char **text,
-		    size_t *len, char *err, size_t err_len)
+static int aot_text(const struct uebpf_vm *vm, const struct aot_opts *opts,
+		    const struct aot_plan *plan, char **text, size_t *len, char *err,
+		    size_t err_len)
 {
 	FILE *f = open_memstream(text, len);
 	int ret;
@@ -143,7 +223,7 @@ static int aot_text(const struct uebpf_vm *vm, const struct aot_opts *opts, char
 		errbuf_set(err, err_len, "out of memory");
 		return -ENOMEM;
 	}
-	ret = aot_emit(vm, opts, f);
+	ret = aot_emit(vm, opts, plan, f);
 	if (fclose(f) && !ret)
 		ret = -ENOMEM;
 	if (ret) {
@@ -161,7 +241,8 @@ static struct aot_opts aot_opts_of(const struct uebpf_vm *vm)
 }
 
 /* The object for vm's program, from the cache or freshly compiled into it. */
-static int aot_load_object(struct uebpf_vm *vm, struct aot_state *st, char *err, size_t err_len)
+static int aot_load_object(struct uebpf_vm *vm, const struct aot_plan *plan, struct aot_state *st,
+			   char *err, size_t err_len)
 {
 	struct aot_opts opts = aot_opts_of(vm);
 	char key[AOT_KEY_LEN], *text = NULL, *dir = NULL, *path = NULL, *tmp = NULL;
@@ -170,10 +251,10 @@ static int aot_load_object(struct uebpf_vm *vm, struct aot_state *st, char *err,
 	int ret;
 
 	st->budgeted = opts.budgeted;
-	ret = aot_text(vm, &opts, &text, &len, err, err_len);
+	ret = aot_text(vm, &opts, plan, &text, &len, err, err_len);
 	if (ret)
 		return ret;
-	id = aot_identity(vm, &opts, &nid);
+	id = aot_identity(vm, &opts, plan, &nid);
 	ret = id ? aot_cache_dir(&dir, err, err_len) : -ENOMEM;
 	if (ret)
 		goto out;
@@ -184,8 +265,10 @@ static int aot_load_object(struct uebpf_vm *vm, struct aot_state *st, char *err,
 		goto out;
 	}
 	sprintf(path, "%s/%s.so", dir, key);
-	if (!aot_open(path, id, nid, st, NULL, 0))
+	if (!aot_open(path, id, nid, st, NULL, 0)) {
+		aot_cache_touch(path);
 		goto out;
+	}
 	ret = aot_compile(NULL, text, len, dir, key, &tmp, err, err_len);
 	if (ret)
 		goto out;
@@ -196,6 +279,8 @@ static int aot_load_object(struct uebpf_vm *vm, struct aot_state *st, char *err,
 	ret = aot_open(tmp, id, nid, st, err, err_len);
 	if (ret || rename(tmp, path))
 		unlink(tmp); /* not cached this time; the load itself still stands */
+	else
+		aot_cache_evict(dir, path);
 out:
 	if (ret == -ENOMEM)
 		errbuf_set(err, err_len, "out of memory");
@@ -205,6 +290,44 @@ out:
 	free(path);
 	free(tmp);
 	return ret;
+}
+
+/* What the code gets at each run besides the run itself: this load's maps, helpers, callbacks. */
+static int aot_state_init(struct uebpf_vm *vm, const struct aot_plan *plan, struct aot_state *st)
+{
+	st->helpers = calloc(vm->nhelpers ? vm->nhelpers : 1, sizeof(*st->helpers));
+	st->maps = calloc(vm->nmaps ? vm->nmaps * AOT_MAP_WORDS : 1, sizeof(*st->maps));
+	st->callback = calloc(vm->ninsns, 1);
+	if (!st->helpers || !st->maps || !st->callback)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < vm->nhelpers; i++)
+		st->helpers[i] = vm->helpers[i].fn;
+	for (size_t i = 0; i < vm->nmaps; i++) {
+		st->maps[i * AOT_MAP_WORDS + AOT_MAP_HANDLE] = (uintptr_t)&vm->maps[i];
+		st->maps[i * AOT_MAP_WORDS + AOT_MAP_BASE] = plan->base[i];
+	}
+	for (size_t pc = 0; pc < vm->ninsns; pc++) {
+		struct aot_reloc r;
+
+		if (aot_is_reloc(vm, pc) && !aot_reloc(vm, plan, pc, &r) &&
+		    r.kind == AOT_RELOC_FUNC)
+			st->callback[r.index] = 1;
+	}
+	st->needs_cpu = plan->needs_cpu;
+	st->needs_prandom = plan->needs_prandom;
+	return 0;
+}
+
+static void aot_state_free(struct aot_state *st)
+{
+	if (!st)
+		return;
+	if (st->handle)
+		dlclose(st->handle);
+	free(st->helpers);
+	free(st->maps);
+	free(st->callback);
+	free(st);
 }
 
 /*
@@ -237,32 +360,26 @@ static int aot_prepare(struct uebpf_vm *vm, char *err, size_t err_len)
 {
 	struct aot_state *st = calloc(1, sizeof(*st));
 	char why[1024] = "out of memory";
-	int ret = -ENOMEM;
+	struct aot_plan plan;
+	int ret = st ? aot_plan(vm, &plan) : -ENOMEM;
 
-	if (st)
-		st->helpers = calloc(vm->nhelpers ? vm->nhelpers : 1, sizeof(*st->helpers));
-	if (st && st->helpers) {
-		for (uint32_t i = 0; i < vm->nhelpers; i++)
-			st->helpers[i] = vm->helpers[i].fn;
-		ret = aot_load_object(vm, st, why, sizeof(why));
+	if (!ret) {
+		ret = aot_state_init(vm, &plan, st);
+		if (!ret)
+			ret = aot_load_object(vm, &plan, st, why, sizeof(why));
+		aot_plan_free(&plan);
 	}
 	if (!ret) {
 		vm->engine_state = st;
 		return 0;
 	}
-	if (st)
-		free(st->helpers);
-	free(st);
+	aot_state_free(st);
 	return aot_fall_back(vm, why, err, err_len);
 }
 
 static void aot_release(struct uebpf_vm *vm)
 {
-	struct aot_state *st = vm->engine_state;
-
-	dlclose(st->handle);
-	free(st->helpers);
-	free(st);
+	aot_state_free(vm->engine_state);
 	vm->engine_state = NULL;
 }
 
@@ -271,18 +388,24 @@ const struct vm_engine vm_aot_engine = {
 	.prepare = aot_prepare,
 	.run = aot_run,
 	.release = aot_release,
+	.call_sub = aot_call_sub,
 };
 
 int aot_emit_c(const struct uebpf_vm *vm, FILE *out, char *err, size_t err_len)
 {
 	struct aot_opts opts = aot_opts_of(vm);
+	struct aot_plan plan;
 	int ret;
 
 	if (!vm->ops) {
 		errbuf_set(err, err_len, "no program loaded");
 		return -EINVAL;
 	}
-	ret = aot_emit(vm, &opts, out);
+	ret = aot_plan(vm, &plan);
+	if (!ret) {
+		ret = aot_emit(vm, &opts, &plan, out);
+		aot_plan_free(&plan);
+	}
 	if (ret)
 		errbuf_set(err, err_len, "cannot write the C translation: %s", strerror(-ret));
 	return ret;
@@ -294,6 +417,7 @@ int aot_compile_so(const struct uebpf_vm *vm, const char *cc, const char *path, 
 	struct aot_opts opts = aot_opts_of(vm);
 	const char *slash = strrchr(path, '/');
 	char *text = NULL, *dir, *tmp = NULL;
+	struct aot_plan plan;
 	size_t len;
 	int ret;
 
@@ -302,17 +426,19 @@ int aot_compile_so(const struct uebpf_vm *vm, const char *cc, const char *path, 
 		return -EINVAL;
 	}
 	dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-	if (!dir) {
+	if (!dir || aot_plan(vm, &plan)) {
+		free(dir);
 		errbuf_set(err, err_len, "out of memory");
 		return -ENOMEM;
 	}
-	ret = aot_text(vm, &opts, &text, &len, err, err_len)
+	ret = aot_text(vm, &opts, &plan, &text, &len, err, err_len)
 		      ?: aot_compile(cc, text, len, dir, "uebpf-aot", &tmp, err, err_len);
 	if (!ret && rename(tmp, path)) {
 		ret = -errno;
 		errbuf_set(err, err_len, "cannot write %s: %s", path, strerror(errno));
 		unlink(tmp);
 	}
+	aot_plan_free(&plan);
 	free(text);
 	free(dir);
 	free(tmp);

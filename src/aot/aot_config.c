@@ -7,7 +7,8 @@
  * $XDG_CACHE_HOME/uebpf/aot, else ~/.cache/uebpf/aot). Whether a load that
  * cannot have its object falls back to another engine is for the
  * environment alone: UEBPF_AOT_FALLBACK=0 makes it fail instead, for tests
- * and for deployments that must know the AOT code runs.
+ * and for deployments that must know the AOT code runs. So is the cache's
+ * size limit, $UEBPF_AOT_CACHE_MAX.
  *
  * The settings may change while other threads load programs, so readers get
  * a copy taken under the lock, never a pointer to the setting itself.
@@ -121,4 +122,29 @@ bool aot_config_fallback(void)
 	const char *v = getenv("UEBPF_AOT_FALLBACK");
 
 	return !v || strcmp(v, "0");
+}
+
+uint64_t aot_config_cache_max(void)
+{
+	const uint64_t fallback = 256ull << 20;
+	const char *v = getenv("UEBPF_AOT_CACHE_MAX");
+	unsigned shift = 0;
+	uint64_t n;
+	char *end;
+
+	if (!v || !*v || *v < '0' || *v > '9')
+		return fallback;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (errno || *end || n > UINT64_MAX >> shift)
+		return fallback;
+	return n << shift;
 }

@@ -13,9 +13,11 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <linux/bpf.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "aot_internal.h"
 #include "isa/asm.h"
@@ -25,12 +27,14 @@ enum {
 	MARK_INSN = 1,	/* an instruction starts here (not the second slot of lddw) */
 	MARK_LABEL = 2, /* a jump, local call or return lands here */
 	MARK_BLOCK = 4, /* a counting block starts here */
+	MARK_CALLBACK = 8, /* a callback starts here: an entry of call_sub */
 };
 
 struct emit {
 	FILE *f;
 	const struct uebpf_vm *vm;
 	const struct aot_opts *opts;
+	const struct aot_plan *plan;
 	uint8_t *mark;
 	uint32_t *rest; /* budgeted: instructions of its counting block after this one */
 	uint32_t *len;	/* at the start of a counting block: its length */
@@ -51,14 +55,20 @@ static const char prelude[] =
 	"typedef uint64_t (*aot_helper_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);\n"
 	"\n"
 	"struct aot_ctx {\n"
-	"\tuint64_t r1, r2;\n"
+	"\tuint64_t r1, r2, r3, r4, r5;\n"
 	"\tuint64_t mem, mem_len;\n"
 	"\tuint64_t budget;\n"
 	"\tconst aot_helper_fn *helpers;\n"
 	"\t_Bool (*region_ok)(const void *vm, uintptr_t addr, unsigned size, _Bool write);\n"
 	"\taot_helper_fn (*helper)(const void *vm, uint64_t id, unsigned *flags);\n"
 	"\tconst void *vm;\n"
-	"\tuintptr_t *stack_lo, *stack_hi;\n"
+	"\tconst uint64_t *maps;\n"
+	"\tuint64_t ops;\n"
+	"\tuint64_t entry;\n"
+	"\tconst volatile int32_t *cpu_id;\n"
+	"\tuint64_t *prandom;\n"
+	"\tuintptr_t *stack_lo, *stack_hi, *frame_lo;\n"
+	"\tconst volatile uint32_t *run_fault;\n"
 	"\tuint64_t executed;\n"
 	"\tuint64_t pc, addr;\n"
 	"\tuint32_t fault, size;\n"
@@ -118,6 +128,66 @@ static const char prelude[] =
 	"\t\treturn aot_budget(ctx, pc);\n"
 	"\tctx->executed = used;\n"
 	"\treturn r0;\n"
+	"}\n"
+	"\n"
+	"/* vm_run_mem_ok's test: [a, a + size) inside [base, base + len). */\n"
+	"AOT_UNUSED static inline _Bool aot_in(uint64_t a, uint64_t size, uint64_t base,\n"
+	"\t\t\t\t\t   uint64_t len)\n"
+	"{\n"
+	"\treturn a - base < len && size <= len - (a - base);\n"
+	"}\n";
+
+/*
+ * Open-coded helpers (emit_inline_call): each the C reading of its function
+ * in src/helpers, so that the results are the same. The clock is libc's
+ * clock_gettime (the vDSO), resolved when the object is loaded.
+ */
+static const char inline_prelude[] =
+	"struct aot_timespec {\n"
+	"\tint64_t tv_sec;\n"
+	"\tlong tv_nsec;\n"
+	"};\n"
+	"\n"
+	"extern int clock_gettime(int clock, struct aot_timespec *ts);\n"
+	"\n"
+	"AOT_UNUSED static inline uint64_t aot_clock_ns(int clock)\n"
+	"{\n"
+	"\tstruct aot_timespec ts;\n"
+	"\n"
+	"\tclock_gettime(clock, &ts);\n"
+	"\treturn (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;\n"
+	"}\n"
+	"\n"
+	"/* bpf_csum_diff's sum of 32-bit words, complemented for the from side */\n"
+	"AOT_UNUSED static inline uint64_t aot_csum_words(uint64_t sum, uint64_t p,\n"
+	"\t\t\t\t\t\t  uint64_t size, _Bool negate)\n"
+	"{\n"
+	"\tfor (uint64_t i = 0; i < size; i += 4) {\n"
+	"\t\tuint32_t w;\n"
+	"\n"
+	"\t\t__builtin_memcpy(&w, (const void *)(uintptr_t)(p + i), sizeof(w));\n"
+	"\t\tsum += negate ? ~w : w;\n"
+	"\t}\n"
+	"\treturn sum;\n"
+	"}\n"
+	"\n"
+	"AOT_UNUSED static inline uint64_t aot_csum_fold(uint64_t sum)\n"
+	"{\n"
+	"\twhile (sum >> 16)\n"
+	"\t\tsum = (sum & 0xffff) + (sum >> 16);\n"
+	"\treturn sum;\n"
+	"}\n"
+	"\n"
+	"/* bpf_get_prandom_u32's xorshift64* step on the thread's state, seeded (not 0) */\n"
+	"AOT_UNUSED static inline uint64_t aot_prandom(uint64_t *state)\n"
+	"{\n"
+	"\tuint64_t x = *state;\n"
+	"\n"
+	"\tx ^= x >> 12;\n"
+	"\tx ^= x << 25;\n"
+	"\tx ^= x >> 27;\n"
+	"\t*state = x;\n"
+	"\treturn (uint32_t)((x * 0x2545f4914f6cdd1dull) >> 32);\n"
 	"}\n";
 
 /*
@@ -130,7 +200,24 @@ static const char *const check_macro[] = {
 	"#define AOT_OK(a, size, write)",
 	"\t__builtin_expect((a) + mem_neg < mem_lim##size ||",
 	"\t\t\t (a) - frame_lo <= stack_top - frame_lo - (size) ||",
-	"\t\t\t aot_region(ctx, (a), (size), (write)), 1)",
+	"\t\t\t AOT_MAPS_OK(a, size, write) || aot_region(ctx, (a), (size), (write)), 1)",
+};
+
+/*
+ * What a helper may be handed (vm_run_mem_ok): the run's memory, the whole
+ * stack of the run, the VM's regions; for sizes 1, 2, 4, 8, and any size.
+ */
+static const char *const helper_mem_macro[] = {
+	"#define AOT_HELPER_OK(a, size)",
+	"\t((a) + mem_neg < mem_lim##size || (a) - stack_lo <= stack_top - stack_lo - (size) ||",
+	"\t AOT_MAPS_OK(a, size, 0) || aot_region(ctx, (a), (size), 0))",
+};
+
+static const char *const helper_range_macro[] = {
+	"#define AOT_HELPER_RANGE_OK(a, size)",
+	"\t(!(size) || aot_in(a, size, mem, mem_len) ||",
+	"\t aot_in(a, size, stack_lo, stack_top - stack_lo) || AOT_MAPS_IN(a, size, 0) ||",
+	"\t aot_region(ctx, (a), (unsigned)(size), 0))",
 };
 
 /* Memory is read and written through __builtin_memcpy: defined for any alignment and alias. */
@@ -171,43 +258,9 @@ static const char *const fetch_ops[] = {"&", "|", "^"};
 
 /* The members of struct aot_ctx whose offsets the generated file asserts. */
 #define AOT_CTX_MEMBERS(X)                                                                         \
-	X(r1) X(r2) X(mem) X(mem_len) X(budget) X(helpers) X(region_ok) X(helper) X(vm)            \
-	X(stack_lo) X(stack_hi) X(executed) X(pc) X(addr) X(fault) X(size)
-
-/* An lddw whose value decode resolved (a map's address): the translation holds the value. */
-static bool is_reloc(const struct uebpf_vm *vm, size_t pc)
-{
-	return vm->ops[pc].code == VM_LDDW && vm->insns[pc].src != ISA_PSEUDO_IMM64;
-}
-
-/*
- * The decoded codes are part of it too: they carry what decode and the
- * verifier proved (which accesses go unchecked) and the helpers' flags.
- */
-uint64_t *aot_identity(const struct uebpf_vm *vm, const struct aot_opts *opts, size_t *n)
-{
-	size_t nrelocs = 0, ncodes = (vm->ninsns + 7) / 8, i;
-	uint64_t *w;
-
-	for (size_t pc = 0; pc < vm->ninsns; pc++)
-		nrelocs += is_reloc(vm, pc);
-	w = calloc(3 + vm->ninsns + nrelocs + ncodes, sizeof(*w));
-	if (!w)
-		return NULL;
-	w[0] = AOT_EMIT_VERSION;
-	w[1] = opts->budgeted;
-	w[2] = vm->ninsns;
-	memcpy(&w[3], vm->insns, vm->ninsns * sizeof(*vm->insns));
-	i = 3 + vm->ninsns;
-	for (size_t pc = 0; pc < vm->ninsns; pc++) {
-		if (is_reloc(vm, pc))
-			w[i++] = vm->ops[pc].k;
-	}
-	for (size_t pc = 0; pc < vm->ninsns; pc++)
-		w[i + pc / 8] |= (uint64_t)vm->ops[pc].code << (pc % 8 * 8);
-	*n = i + ncodes;
-	return w;
-}
+	X(r1) X(r2) X(r3) X(r4) X(r5) X(mem) X(mem_len) X(budget) X(helpers) X(region_ok)        \
+	X(helper) X(vm) X(maps) X(ops) X(entry) X(cpu_id) X(prandom) X(stack_lo) X(stack_hi)      \
+	X(frame_lo) X(run_fault) X(executed) X(pc) X(addr) X(fault) X(size)
 
 /* jump_cond and emit_atomic compute on these positions in enum vm_opcode. */
 _Static_assert(VM_JNE64_K - VM_JEQ64_K == 2 && VM_JSGT64_K - VM_JEQ64_K == 12 &&
@@ -232,6 +285,12 @@ static bool ends_block(unsigned code)
 static size_t target_of(const struct emit *e, const struct vm_op *op)
 {
 	return (size_t)(op->target - e->vm->ops);
+}
+
+/* The first instruction of the callback an lddw of BPF_PSEUDO_FUNC at pc names. */
+static size_t callback_of(const struct emit *e, size_t pc)
+{
+	return (size_t)((const struct vm_op *)(uintptr_t)e->vm->ops[pc].k - e->vm->ops);
 }
 
 static size_t next_insn(const struct vm_op *op, size_t pc)
@@ -260,6 +319,8 @@ static void analyse(struct emit *e)
 		e->mark[pc] |= MARK_INSN;
 		if (is_cond_jump(code) || code == VM_JA || code == VM_CALL_LOCAL)
 			e->mark[target_of(e, &ops[pc])] |= MARK_LABEL | MARK_BLOCK;
+		if (code == VM_LDDW && e->vm->insns[pc].src == ISA_PSEUDO_FUNC)
+			e->mark[callback_of(e, pc)] |= MARK_LABEL | MARK_BLOCK | MARK_CALLBACK;
 		if (code == VM_CALL_LOCAL) {
 			e->ret[pc] = (uint32_t)e->nret++;
 			e->mark[next] |= MARK_LABEL; /* the validator keeps next < n */
@@ -804,39 +865,239 @@ static void emit_stop(struct emit *e, size_t pc, const char *indent)
 	line(e, "%s}", indent);
 }
 
+/* A call of the helper id as it is registered, through the table of the run's context. */
+static void emit_plain_call(struct emit *e, uint32_t id, const char *indent)
+{
+	line(e, "%sr0 = ctx->helpers[%" PRIu32 "](r1, r2, r3, r4, r5);", indent, id);
+}
+
+/* The lookup in the array map i, the key at r2 (map_lookup_elem, array_lookup). */
+static void emit_array_lookup(struct emit *e, size_t i, uint32_t id)
+{
+	const struct aot_map_shape *s = &e->plan->maps[i];
+	const char *in = s->cpu_step ? "\t\t" : "\t";
+
+	if (s->cpu_step) {
+		/* map_this_cpu, from the rseq area sched_getcpu reads; without it, the helper */
+		line(e, "\tint32_t cpu = cpu_id ? *cpu_id : -1;");
+		blank(e);
+		line(e, "\tif (cpu < 0) {");
+		emit_plain_call(e, id, "\t\t");
+		line(e, "\t} else {");
+	}
+	line(e, "%sif (AOT_HELPER_OK(r2, 4)) {", in);
+	line(e, "%s\tuint32_t k = aot_ld32(r2);", in);
+	blank(e);
+	if (s->cpu_step)
+		line(e,
+		     "%s\tr0 = k < %" PRIu32 "u ? map%zu_base + (uint64_t)k * %" PRIu32
+		     " + (uint64_t)((uint32_t)cpu < %" PRIu32
+		     "u ? (uint32_t)cpu : (uint32_t)cpu %% %" PRIu32 "u) * %" PRIu64 "ull : 0;",
+		     in, s->max_entries, i, s->stride, s->nr_cpus, s->nr_cpus, s->cpu_step);
+	else
+		line(e, "%s\tr0 = k < %" PRIu32 "u ? map%zu_base + (uint64_t)k * %" PRIu32 " : 0;",
+		     in, s->max_entries, i, s->stride);
+	line(e, "%s} else {", in);
+	line(e, "%s\tr0 = 0;", in);
+	line(e, "%s}", in);
+	if (s->cpu_step)
+		line(e, "\t}");
+}
+
+/* Whether op may change r1 (conservatively; helper calls keep r1-r5 on every engine). */
+static bool may_write_r1(const struct vm_op *op)
+{
+	unsigned c = op->code;
+
+	if (is_cond_jump(c) || c == VM_CALL || c == VM_CALL_STOPZ || c == VM_CALLX ||
+	    (c >= VM_STB && c <= VM_STXDW) || (c >= VM_STB_FP && c <= VM_STXDW_FP))
+		return false;
+	return op->dst == 1 || (c >= VM_AADD64 && op->src == 1);
+}
+
+/*
+ * The map r1 holds at the helper call at pc, when the straight code before
+ * it (no label between) loads it with an lddw of a map and leaves it: its
+ * index, else -1.
+ */
+static long known_map(const struct emit *e, size_t pc)
+{
+	if (e->mark[pc] & MARK_LABEL)
+		return -1;
+	for (size_t p = pc; p-- > 0;) {
+		const struct vm_op *op = &e->vm->ops[p];
+		struct aot_reloc r;
+
+		if (!(e->mark[p] & MARK_INSN))
+			continue;
+		if (op->code == VM_LDDW && op->dst == 1)
+			return aot_is_reloc(e->vm, p) && !aot_reloc(e->vm, e->plan, p, &r) &&
+					       r.kind == AOT_RELOC_MAP
+				       ? (long)r.index
+				       : -1;
+		if (may_write_r1(op) || (e->mark[p] & MARK_LABEL))
+			return -1;
+	}
+	return -1;
+}
+
+/*
+ * bpf_map_lookup_elem on an ARRAY or PERCPU_ARRAY, as the kernel's JIT
+ * inlines it: the map is the one the lddw before the call loads into r1,
+ * else the handle in r1 picks it at run time; the key is checked as the
+ * helper checks it, and the entry is an address computed from the map's
+ * shape. Other maps go to the helper.
+ */
+static void emit_inline_lookup(struct emit *e, size_t pc, uint32_t id)
+{
+	long known = known_map(e, pc);
+	bool first = true;
+
+	if (known >= 0) {
+		line(e, "{");
+		if (e->plan->maps[known].array)
+			emit_array_lookup(e, (size_t)known, id);
+		else
+			emit_plain_call(e, id, "\t");
+		line(e, "}");
+		return;
+	}
+	for (size_t i = 0; i < e->plan->nmaps; i++) {
+		if (!e->plan->maps[i].array)
+			continue;
+		line(e, "%sif (r1 == map%zu) {", first ? "" : "} else ", i);
+		emit_array_lookup(e, i, id);
+		first = false;
+	}
+	line(e, "} else {");
+	emit_plain_call(e, id, "\t");
+	line(e, "}");
+}
+
+/* The open-coded helpers of the plan; each the C reading of its function in src/helpers. */
+static void emit_inline_call(struct emit *e, size_t pc, uint32_t id)
+{
+	switch (id) {
+	case BPF_FUNC_map_lookup_elem:
+		emit_inline_lookup(e, pc, id);
+		break;
+	case BPF_FUNC_ktime_get_ns:
+		line(e, "r0 = aot_clock_ns(%d);", CLOCK_MONOTONIC);
+		break;
+	case BPF_FUNC_ktime_get_boot_ns:
+		line(e, "r0 = aot_clock_ns(%d);", CLOCK_BOOTTIME);
+		break;
+	case BPF_FUNC_ktime_get_coarse_ns:
+		line(e, "r0 = aot_clock_ns(%d);", CLOCK_MONOTONIC_COARSE);
+		break;
+	case BPF_FUNC_get_prandom_u32:
+		/* a state of 0 is not seeded yet: the helper seeds it */
+		line(e, "if (*prandom)");
+		line(e, "\tr0 = aot_prandom(prandom);");
+		line(e, "else");
+		emit_plain_call(e, id, "\t");
+		break;
+	case BPF_FUNC_get_smp_processor_id:
+		line(e, "{");
+		line(e, "\tint32_t cpu = cpu_id ? *cpu_id : -1;");
+		blank(e);
+		line(e, "\tif (cpu >= 0)");
+		line(e, "\t\tr0 = (uint32_t)cpu;");
+		line(e, "\telse");
+		emit_plain_call(e, id, "\t\t");
+		line(e, "}");
+		break;
+	case BPF_FUNC_csum_diff:
+		line(e, "if ((r2 | r4) & 3 || r2 > %d || r4 > %d - r2)", ISA_STACK_SIZE,
+		     ISA_STACK_SIZE);
+		line(e, "\tr0 = (uint64_t)-%d;", EINVAL);
+		line(e, "else if (!AOT_HELPER_RANGE_OK(r1, r2) || !AOT_HELPER_RANGE_OK(r3, r4))");
+		line(e, "\tr0 = (uint64_t)-%d;", EFAULT);
+		line(e, "else");
+		line(e, "\tr0 = aot_csum_fold(aot_csum_words(aot_csum_words((uint32_t)r5, r1, r2, "
+			"1), r3, r4, 0));");
+		break;
+	}
+}
+
+/* With callbacks, a helper may run the program's code: it starts below the current frame. */
+static void emit_publish_frame(struct emit *e, const char *indent)
+{
+	if (e->plan->callbacks)
+		line(e, "%s*ctx->frame_lo = frame_lo;", indent);
+}
+
+/* A fault in a callback the helper ran stops this run too (it is recorded in the run). */
+static void emit_callback_fault(struct emit *e, const char *indent)
+{
+	if (!e->plan->callbacks)
+		return;
+	line(e, "%sif (__builtin_expect(*ctx->run_fault != 0, 0))", indent);
+	line(e, "%s\treturn 0;", indent);
+}
+
 /*
  * Helper calls, through the table of the run's context: nothing in the
  * shared object depends on where the host process put its helpers, so one
- * object serves every process. This is where helpers simple enough to be
- * open-coded would be recognised by ID.
+ * object serves every process. Simple helpers of src/helpers are
+ * open-coded instead (aot_plan decides which).
  */
 static void emit_call(struct emit *e, size_t pc, const struct vm_op *op)
 {
+	uint32_t id = (uint32_t)e->vm->insns[pc].imm;
 	char buf[32];
 
 	emit_helper_budget(e, pc);
+	if (op->code == VM_CALL && aot_inlines(e->plan, id)) {
+		emit_inline_call(e, pc, id);
+		return;
+	}
 	if (op->code == VM_CALLX) {
-		const char *id = reg[op->dst];
+		const char *idreg = reg[op->dst];
 
 		line(e, "{");
 		line(e, "\tunsigned flags;");
-		line(e, "\taot_helper_fn fn = ctx->helper(ctx->vm, %s, &flags);", id);
+		line(e, "\taot_helper_fn fn = ctx->helper(ctx->vm, %s, &flags);", idreg);
 		blank(e);
 		line(e, "\tif (!fn)");
-		line(e, "\t\treturn aot_fault(ctx, AOT_FAULT_HELPER, %zu, %s, 0, %s);", pc, id,
+		line(e, "\t\treturn aot_fault(ctx, AOT_FAULT_HELPER, %zu, %s, 0, %s);", pc, idreg,
 		     count_at(e, pc, buf, sizeof(buf)));
+		emit_publish_frame(e, "\t");
 		line(e, "\tr0 = fn(r1, r2, r3, r4, r5);");
+		emit_callback_fault(e, "\t");
 		line(e, "\tif (!r0 && (flags & AOT_HELPER_STOP_ON_ZERO))");
 		emit_stop(e, pc, "\t\t");
 		line(e, "}");
 		return;
 	}
-	line(e, "r0 = ctx->helpers[%" PRIu32 "](r1, r2, r3, r4, r5);",
-	     (uint32_t)e->vm->insns[pc].imm);
+	emit_publish_frame(e, "");
+	emit_plain_call(e, id, "");
+	emit_callback_fault(e, "");
 	if (op->code == VM_CALL_STOPZ) {
 		line(e, "if (!r0)");
 		emit_stop(e, pc, "\t");
 	}
+}
+
+/* An lddw of an address of this load: from the run's context (see aot_plan.c). */
+static bool emit_reloc(struct emit *e, size_t pc, const struct vm_op *op)
+{
+	struct aot_reloc r;
+
+	if (aot_reloc(e->vm, e->plan, pc, &r))
+		return false;
+	switch (r.kind) {
+	case AOT_RELOC_MAP:
+		line(e, "%s = map%zu;", reg[op->dst], r.index);
+		break;
+	case AOT_RELOC_VALUE:
+		line(e, "%s = map%zu_base + %" PRIu64 ";", reg[op->dst], r.index, r.off);
+		break;
+	case AOT_RELOC_FUNC:
+		line(e, "%s = ops + %zu;", reg[op->dst], r.index * sizeof(struct vm_op));
+		break;
+	}
+	return true;
 }
 
 /*
@@ -852,7 +1113,7 @@ static void emit_local_call(struct emit *e, size_t pc, const struct vm_op *op)
 		line(e, "if (used > budget)");
 		line(e, "\treturn aot_budget(ctx, %zu);", pc);
 	}
-	line(e, "if (depth + 1 == AOT_MAX_DEPTH)");
+	line(e, "if (depth + 1 == %s)", e->plan->callbacks ? "max_depth" : "AOT_MAX_DEPTH");
 	line(e, "\treturn aot_fault(ctx, AOT_FAULT_DEPTH, %zu, 0, 0, %s);", pc,
 	     e->opts->budgeted ? "used" : "0");
 	line(e, "frames[depth++] = (struct aot_frame){%" PRIu32 ", r6, r7, r8, r9};", e->ret[pc]);
@@ -879,11 +1140,23 @@ static void emit_exit(struct emit *e, size_t pc)
  */
 static void emit_comment(struct emit *e, size_t pc)
 {
+	unsigned dst = e->vm->insns[pc].dst;
 	char text[128];
+	struct aot_reloc r;
 
-	if (isa_disasm_insn(e->vm->insns, e->vm->ninsns, pc, text, sizeof(text)) < 0 ||
-	    strstr(text, "*/"))
+	/* what the load resolved, not its fd: the text must be the same at every load */
+	if (aot_is_reloc(e->vm, pc) && !aot_reloc(e->vm, e->plan, pc, &r)) {
+		if (r.kind == AOT_RELOC_MAP)
+			snprintf(text, sizeof(text), "lddw %%r%u, map %zu", dst, r.index);
+		else if (r.kind == AOT_RELOC_VALUE)
+			snprintf(text, sizeof(text), "lddw %%r%u, map %zu value + %" PRIu64, dst,
+				 r.index, r.off);
+		else
+			snprintf(text, sizeof(text), "lddw %%r%u, function at %zu", dst, r.index);
+	} else if (isa_disasm_insn(e->vm->insns, e->vm->ninsns, pc, text, sizeof(text)) < 0 ||
+		   strstr(text, "*/")) {
 		snprintf(text, sizeof(text), "opcode 0x%02x", e->vm->insns[pc].opcode);
+	}
 	line(e, "/* %zu: %s */", pc, text);
 }
 
@@ -918,6 +1191,8 @@ static bool emit_insn(struct emit *e, size_t pc)
 		emit_exit(e, pc);
 		return true;
 	}
+	if (aot_is_reloc(e->vm, pc))
+		return emit_reloc(e, pc, op);
 	return emit_alu(e, op) || emit_mem(e, pc, op) || emit_atomic(e, pc, op);
 }
 
@@ -937,6 +1212,38 @@ static void emit_macro(FILE *f, const char *const *lines, size_t n)
 	fputs("\n\n", f);
 }
 
+/*
+ * Whether [a, a + size) lies in the memory of a map the program refers to
+ * (a region of the VM): tested inline before the VM's list of regions,
+ * since map values are what programs mostly reach outside their memory and
+ * stack. AOT_MAPS_OK for the sizes of accesses, AOT_MAPS_IN for any size.
+ * Maps the program may not write count for reads only, as their regions.
+ */
+static void emit_maps_macros(struct emit *e)
+{
+	static const char *const names[] = {"AOT_MAPS_OK", "AOT_MAPS_IN"};
+
+	for (unsigned any = 0; any < 2; any++) {
+		fprintf(e->f, "#define %s(a, size, write) (0", names[any]);
+		for (size_t i = 0; i < e->plan->nmaps; i++) {
+			const struct aot_map_shape *s = &e->plan->maps[i];
+
+			if (!s->range_len)
+				continue;
+			fprintf(e->f, " || \\\n\t(%s", s->rdonly_prog ? "!(write) && " : "");
+			if (any)
+				fprintf(e->f, "aot_in(a, size, map%zu_base, %" PRIu64 "ull))", i,
+					s->range_len);
+			else
+				fprintf(e->f,
+					"%" PRIu64 "ull >= (size) && (a) - map%zu_base <= %" PRIu64
+					"ull - (size))",
+					s->range_len, i, s->range_len);
+		}
+		fputs(")\n\n", e->f);
+	}
+}
+
 static void emit_head(struct emit *e)
 {
 	fprintf(e->f,
@@ -954,7 +1261,13 @@ static void emit_head(struct emit *e)
 		VM_FAULT_DEPTH, VM_FAULT_BUDGET, UEBPF_HELPER_STOP_ON_ZERO);
 	fputs(prelude, e->f);
 	fputc('\n', e->f);
+	fputs(inline_prelude, e->f);
+	fputc('\n', e->f);
+	emit_maps_macros(e);
 	emit_macro(e->f, check_macro, sizeof(check_macro) / sizeof(check_macro[0]));
+	emit_macro(e->f, helper_mem_macro, sizeof(helper_mem_macro) / sizeof(helper_mem_macro[0]));
+	emit_macro(e->f, helper_range_macro,
+		   sizeof(helper_range_macro) / sizeof(helper_range_macro[0]));
 	for (unsigned bits = 8; bits <= 64; bits *= 2)
 		fprintf(e->f, load_store, bits);
 	fputs("/* Fetching and, or, xor: GCC 12 miscompiles r0 = __atomic_fetch_xor(p, r0). */\n",
@@ -975,7 +1288,7 @@ static void emit_head(struct emit *e)
 static int emit_identity(struct emit *e)
 {
 	size_t n;
-	uint64_t *w = aot_identity(e->vm, e->opts, &n);
+	uint64_t *w = aot_identity(e->vm, e->opts, e->plan, &n);
 
 	if (!w)
 		return -ENOMEM;
@@ -994,6 +1307,33 @@ static int emit_identity(struct emit *e)
 }
 
 /*
+ * A callback a helper runs (call_sub, ctx->entry = its pc + 1): on the
+ * run's stack, its frame right below the caller's current one, with r1-r5
+ * given, as the interpreter's sub loop runs it; its exit at depth 0 returns
+ * to the helper. The host sends here only the callbacks' entries.
+ */
+static void emit_callback_entry(struct emit *e)
+{
+	line(e, "if (ctx->entry) {");
+	line(e, "	stack_top = *ctx->stack_hi;");
+	line(e, "	stack_lo = *ctx->stack_lo;");
+	line(e, "	frame_lo = *ctx->frame_lo - AOT_STACK_SIZE;");
+	line(e, "	max_depth = (unsigned)((frame_lo - stack_lo) / AOT_STACK_SIZE) + 1;");
+	line(e, "	r10 = frame_lo + AOT_STACK_SIZE;");
+	line(e, "	r3 = ctx->r3;");
+	line(e, "	r4 = ctx->r4;");
+	line(e, "	r5 = ctx->r5;");
+	line(e, "	switch (ctx->entry) {");
+	for (size_t pc = 0; pc < e->vm->ninsns; pc++) {
+		if (e->mark[pc] & MARK_CALLBACK)
+			line(e, "	case %zu: goto L%zu;", pc + 1, pc);
+	}
+	line(e, "	}");
+	line(e, "	return 0;");
+	line(e, "}");
+}
+
+/*
  * The locals. r10 comes from the stack array through an empty asm, so the
  * compiler does not track which frame bytes the program touches: out of
  * frame accesses and reads of bytes never written are the program's
@@ -1001,12 +1341,16 @@ static int emit_identity(struct emit *e)
  */
 static void emit_locals(struct emit *e)
 {
+	const struct aot_plan *plan = e->plan;
+
 	fprintf(e->f, "\n__attribute__((visibility(\"default\"))) uint64_t " AOT_SYM_ENTRY
 		      "(struct aot_ctx *ctx)\n"
 		      "{\n");
+	/* callbacks run on frames below their caller's: the stack has them all */
 	line(e, "uint8_t stack[AOT_STACK_SIZE * %d] __attribute__((aligned(16)));",
-	     e->nret ? ISA_MAX_CALL_DEPTH : 1);
+	     e->nret || plan->callbacks ? ISA_MAX_CALL_DEPTH : 1);
 	line(e, "uint64_t stack_top = (uintptr_t)(stack + sizeof(stack));");
+	line(e, "AOT_UNUSED uint64_t stack_lo;");
 	line(e, "AOT_UNUSED const uint64_t mem = ctx->mem, mem_len = ctx->mem_len;");
 	line(e, "AOT_UNUSED uint64_t mem_neg = 0 - mem;");
 	/* the run's memory holds an access of n bytes at a when a - mem < mem_lim<n> */
@@ -1024,6 +1368,19 @@ static void emit_locals(struct emit *e)
 		line(e, "struct aot_frame frames[AOT_MAX_DEPTH];");
 		line(e, "unsigned depth = 0;");
 	}
+	/* this load's maps (aot_plan.c) */
+	for (size_t i = 0; i < plan->nmaps; i++)
+		line(e, "AOT_UNUSED const uint64_t map%zu = ctx->maps[%zu], map%zu_base = "
+			"ctx->maps[%zu];",
+		     i, i * AOT_MAP_WORDS + AOT_MAP_HANDLE, i, i * AOT_MAP_WORDS + AOT_MAP_BASE);
+	if (plan->needs_cpu)
+		line(e, "const volatile int32_t *const cpu_id = ctx->cpu_id;");
+	if (plan->needs_prandom)
+		line(e, "uint64_t *const prandom = ctx->prandom;");
+	if (plan->callbacks) {
+		line(e, "AOT_UNUSED const uint64_t ops = ctx->ops;");
+		line(e, "AOT_UNUSED unsigned max_depth = AOT_MAX_DEPTH;");
+	}
 	blank(e);
 	line(e, "__asm__(\"\" : \"+r\"(stack_top));");
 	/*
@@ -1032,11 +1389,14 @@ static void emit_locals(struct emit *e)
 	 * lea, the invariant parts hoisted (Fletcher-16: 1.70x native -> 1.60x).
 	 */
 	line(e, "__asm__(\"\" : \"+r\"(mem_neg));");
+	if (plan->callbacks)
+		emit_callback_entry(e);
+	line(e, "stack_lo = stack_top - sizeof(stack);");
 	line(e, "r10 = stack_top;");
 	line(e, "frame_lo = stack_top - AOT_STACK_SIZE;");
 	if (e->vm->calls_helpers) {
 		/* helpers accept pointers into the stack only where the run says it is */
-		line(e, "*ctx->stack_lo = (uintptr_t)stack;");
+		line(e, "*ctx->stack_lo = stack_lo;");
 		line(e, "*ctx->stack_hi = stack_top;");
 	}
 	blank(e);
@@ -1064,13 +1424,15 @@ static void emit_return(struct emit *e)
 	line(e, "__builtin_unreachable();");
 }
 
-int aot_emit(const struct uebpf_vm *vm, const struct aot_opts *opts, FILE *out)
+int aot_emit(const struct uebpf_vm *vm, const struct aot_opts *opts, const struct aot_plan *plan,
+	     FILE *out)
 {
 	size_t n = vm->ninsns;
 	struct emit e = {
 		.f = out,
 		.vm = vm,
 		.opts = opts,
+		.plan = plan,
 		.mark = calloc(n, sizeof(*e.mark)),
 		.rest = calloc(n, sizeof(*e.rest)),
 		.len = calloc(n, sizeof(*e.len)),

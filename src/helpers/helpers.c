@@ -53,10 +53,20 @@ static const struct helper_entry table[] = {
 	ENTRY(trace_printk, trace_printk),
 	ENTRY(snprintf, snprintf),
 	ENTRY(csum_diff, csum_diff),
+	ENTRY(xdp_adjust_head, xdp_adjust_head),
+	ENTRY(xdp_adjust_tail, xdp_adjust_tail),
 	ENTRY(strncmp, strncmp),
 	ENTRY(loop, loop),
 	ENTRY(for_each_map_elem, for_each_map_elem),
 };
+
+bool helpers_is_builtin(uint32_t id, uebpf_helper_fn fn)
+{
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (table[i].id == id)
+			return table[i].fn == fn;
+	return false;
+}
 
 int helpers_register_all(struct uebpf_vm *vm)
 {

@@ -20,6 +20,9 @@
 #ifndef UEBPF_HELPERS_H
 #define UEBPF_HELPERS_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "uebpf/uebpf.h"
 
 /*
@@ -27,5 +30,19 @@
  * load; 0 or a negative errno.
  */
 int helpers_register_all(struct uebpf_vm *vm);
+
+/*
+ * Whether fn is this module's helper for the kernel helper ID id: an engine
+ * that open-codes a helper (the AOT tier) copies its semantics only where
+ * the program calls that very function.
+ */
+bool helpers_is_builtin(uint32_t id, uebpf_helper_fn fn);
+
+/*
+ * This thread's state of bpf_get_prandom_u32 (xorshift64*), 0 until its
+ * first call seeds it: an engine that open-codes the helper steps the same
+ * state, so the sequence is the helper's.
+ */
+extern __thread uint64_t helpers_prandom_state;
 
 #endif

@@ -91,6 +91,8 @@ HELPER(probe_write_user);
 HELPER(trace_printk);
 HELPER(snprintf);
 HELPER(csum_diff);
+HELPER(xdp_adjust_head);
+HELPER(xdp_adjust_tail);
 HELPER(strncmp);
 HELPER(loop);
 HELPER(for_each_map_elem);

@@ -11,6 +11,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "helpers/helpers.h"
 #include "helpers/internal.h"
 
 static uint64_t clock_ns(clockid_t id)
@@ -43,21 +44,21 @@ HELPER(ktime_get_coarse_ns)
  * xorshift64*: fast, and like the kernel's prandom not for secrets. Zero is
  * its one bad state, and means "not seeded yet".
  */
-static __thread uint64_t prandom_state;
+__thread uint64_t helpers_prandom_state;
 
 HELPER(get_prandom_u32)
 {
-	uint64_t x = prandom_state;
+	uint64_t x = helpers_prandom_state;
 
 	(void)r1, (void)r2, (void)r3, (void)r4, (void)r5;
 	while (!x) {
 		if (getrandom(&x, sizeof(x), GRND_NONBLOCK) != sizeof(x))
-			x = clock_ns(CLOCK_MONOTONIC) ^ (uintptr_t)&prandom_state;
+			x = clock_ns(CLOCK_MONOTONIC) ^ (uintptr_t)&helpers_prandom_state;
 	}
 	x ^= x >> 12;
 	x ^= x << 25;
 	x ^= x >> 27;
-	prandom_state = x;
+	helpers_prandom_state = x;
 	return (uint32_t)((x * 0x2545f4914f6cdd1dull) >> 32);
 }
 

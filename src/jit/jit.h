@@ -29,4 +29,15 @@ int jit_insn_range(const struct uebpf_vm *vm, size_t pc, const void **start, siz
  */
 int jit_print_disasm(const struct uebpf_vm *vm, FILE *out);
 
+/*
+ * Executable memory, also for other modules' code (probe's trampolines):
+ * jit_mem_reserve maps len bytes read-write, if it can within 1 GiB below
+ * near (NULL: anywhere), or returns NULL with errno set; jit_mem_seal copies
+ * the code in and makes the mapping read and execute only, returning 0 or a
+ * negative errno.
+ */
+void *jit_mem_reserve(size_t len, const void *near, size_t *map_len);
+int jit_mem_seal(void *p, const void *code, size_t len, size_t map_len);
+void jit_mem_unmap(void *code, size_t map_len);
+
 #endif

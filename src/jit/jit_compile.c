@@ -307,7 +307,14 @@ static int analyze(struct jit_state *st)
 		if (op_is_jcond(c) || c == VM_JA || c == VM_CALL_LOCAL || c == VM_EXIT)
 			st->leader[pc + 1] = 1;
 		if (c == VM_LDDW) {
-			st->callbacks |= st->vm->insns[pc].src == ISA_PSEUDO_FUNC;
+			/* a callback's entry: control comes there from a helper */
+			if (st->vm->insns[pc].src == ISA_PSEUDO_FUNC) {
+				size_t entry = (op->k - (uintptr_t)st->ops) / sizeof(*op);
+
+				st->callbacks = true;
+				if (entry < st->n)
+					st->leader[entry] = 1;
+			}
 			pc++;
 		}
 	}
@@ -999,6 +1006,112 @@ static void emit_call_helper(struct jit_state *st, const struct vm_op *op)
 	}
 }
 
+/* dst *= k, k unsigned. */
+static void emit_mul_u(struct jit_buf *b, unsigned dst, uint64_t k)
+{
+	if (k <= INT32_MAX) {
+		jit_rr(b, JIT_W, 0x69, dst, dst);
+		jit_emit32(b, (uint32_t)k);
+	} else {
+		jit_mov_ri(b, X_R11, k);
+		jit_rr(b, JIT_W, 0x0faf, dst, X_R11);
+	}
+}
+
+/*
+ * The test that the key's key_size bytes lie in the current eBPF frame
+ * [rbp - 512, rbp), where a key almost always is. Returns the jump taken
+ * when they do not (to patch with land_local), to the helper, whose own
+ * checks then decide.
+ */
+static size_t emit_key_in_frame(struct jit_state *st, uint32_t key_size)
+{
+	struct jit_buf *b = &st->buf;
+
+	jit_rm(b, JIT_W, OP_LEA, X_R11, X_RSI, X_NOINDEX, ISA_STACK_SIZE);
+	jit_rr(b, JIT_W, OP_SUB, X_RBP, X_R11);
+	jit_alu_ri(b, true, EXT_CMP, X_R11, (int32_t)(ISA_STACK_SIZE - key_size));
+	return jump_local(b, CC_A);
+}
+
+/*
+ * bpf_map_lookup_elem of an array known at compile time (jit_inline_lookup),
+ * computed in place as the kernel's JIT does: the 4-byte key is read on
+ * the frame; a key past max_entries gives NULL; a PERCPU_ARRAY adds this
+ * CPU's copy, the CPU read from the rseq area. A key elsewhere, or a CPU
+ * the rseq area does not give in range (not yet registered: negative),
+ * goes to the helper, whose checks then decide: the result is map_lookup's
+ * either way, and r1-r5 are left as they were.
+ */
+static void emit_array_lookup(struct jit_state *st, const struct vm_op *op,
+			      const struct jit_lookup *lk)
+{
+	struct jit_buf *b = &st->buf;
+	size_t slow[2], null, done[2];
+	unsigned nslow = 0;
+	int32_t cpu_off = 0;
+
+	if (lk->cpu_step && !jit_rseq_cpu_off(&cpu_off)) {
+		emit_call_helper(st, op);
+		return;
+	}
+	slow[nslow++] = emit_key_in_frame(st, 4);
+	if (lk->cpu_step) {
+		jit_load32_fs(b, X_R10, cpu_off);
+		jit_alu_ri(b, false, EXT_CMP, X_R10, (int32_t)lk->nr_cpus);
+		slow[nslow++] = jump_local(b, CC_AE);
+	}
+	jit_rm(b, 0, OP_MOV_LOAD, X_RAX, X_RSI, X_NOINDEX, 0);
+	jit_alu_ri(b, false, EXT_CMP, X_RAX, (int32_t)lk->max_entries);
+	null = jump_local(b, CC_AE);
+	emit_mul_u(b, X_RAX, lk->stride);
+	if (lk->cpu_step) {
+		emit_mul_u(b, X_R10, lk->cpu_step);
+		jit_rr(b, JIT_W, OP_ADD, X_R10, X_RAX);
+	}
+	jit_mov_ri(b, X_R11, lk->values);
+	jit_rr(b, JIT_W, OP_ADD, X_R11, X_RAX);
+	done[0] = jump_local(b, -1);
+	land_local(st, null);
+	jit_rr(b, 0, OP_XOR, X_RAX, X_RAX);
+	done[1] = jump_local(b, -1);
+	for (unsigned i = 0; i < nslow; i++)
+		land_local(st, slow[i]);
+	emit_call_helper(st, op);
+	land_local(st, done[0]);
+	land_local(st, done[1]);
+}
+
+/*
+ * bpf_map_lookup_elem of another map known at compile time: with the key
+ * on the frame, the map's own lookup is called with (map, key), the call
+ * the helper makes once it has checked handle and key; else the helper.
+ * r1 is the map then, not the handle: the ISA leaves r1-r5 undefined after
+ * a call.
+ */
+static void emit_direct_lookup(struct jit_state *st, const struct vm_op *op,
+			       const struct jit_lookup *lk)
+{
+	struct jit_buf *b = &st->buf;
+	size_t slow, done;
+
+	slow = emit_key_in_frame(st, lk->key_size);
+	jit_mov_ri(b, X_RDI, (uintptr_t)lk->map);
+	if (r9_live(st)) {
+		jit_push(b, X_R9);
+		jit_push(b, X_R9);
+	}
+	emit_call(st, lk->fn);
+	if (r9_live(st)) {
+		jit_pop(b, X_R9);
+		jit_pop(b, X_R9);
+	}
+	done = jump_local(b, -1);
+	land_local(st, slow);
+	emit_call_helper(st, op);
+	land_local(st, done);
+}
+
 /*
  * callx: vm_helper() finds the helper at run time, with r1-r5 saved around
  * it; the ID waits on the stack for the fault path. Then the helper is
@@ -1225,9 +1338,17 @@ static void emit_insn(struct jit_state *st, size_t pc)
 			jump_pc(st, -1, pc, target_pc(st, op));
 		break;
 	case VM_CALL:
-	case VM_CALL_STOPZ:
-		emit_call_helper(st, op);
+	case VM_CALL_STOPZ: {
+		struct jit_lookup lk;
+
+		if (!jit_inline_lookup(st->vm, st->leader, pc, &lk))
+			emit_call_helper(st, op);
+		else if (lk.kind == JIT_LOOKUP_ARRAY)
+			emit_array_lookup(st, op, &lk);
+		else
+			emit_direct_lookup(st, op, &lk);
 		break;
+	}
 	case VM_CALLX:
 		emit_callx(st, pc, op);
 		break;

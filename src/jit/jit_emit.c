@@ -193,3 +193,15 @@ size_t jit_jump_op(struct jit_buf *b, int cc, bool wide)
 	jit_emit8(b, (uint8_t)(0x70 | cc));
 	return 2;
 }
+
+void jit_load32_fs(struct jit_buf *b, unsigned dst, int32_t disp)
+{
+	jit_emit8(b, 0x64);
+	if (dst & 8)
+		jit_emit8(b, 0x44);
+	jit_emit8(b, 0x8b);
+	/* ModRM rm 100 and SIB base 101, index 100, mod 00: [disp32], no base */
+	jit_emit8(b, (uint8_t)((dst & 7) << 3 | X_RSP));
+	jit_emit8(b, 0x25);
+	jit_emit32(b, (uint32_t)disp);
+}

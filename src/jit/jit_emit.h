@@ -138,6 +138,8 @@ void jit_shift_cl(struct jit_buf *b, bool w, unsigned ext, unsigned dst);
 void jit_bswap(struct jit_buf *b, bool w, unsigned reg);
 void jit_push(struct jit_buf *b, unsigned reg);
 void jit_pop(struct jit_buf *b, unsigned reg);
+/* dst = the 32 bits at fs:[disp] (thread-local data: fs is the thread pointer), zero-extended */
+void jit_load32_fs(struct jit_buf *b, unsigned dst, int32_t disp);
 /* call through rax to an absolute address; clobbers rax */
 void jit_call_abs(struct jit_buf *b, const void *fn);
 

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jit.h"
 #include "vm/vm.h"
 
 /*
@@ -75,6 +76,43 @@ struct jit_image {
 
 _Static_assert(VM_FAULT_BUDGET < 8, "fault kinds fit in three bits");
 
+/*
+ * jit_inline.c: a bpf_map_lookup_elem whose map the code knows. An ARRAY's
+ * or PERCPU_ARRAY's is computed in place: the entry of key k < max_entries
+ * is at values + k * stride (+ cpu * cpu_step for a PERCPU_ARRAY, cpu <
+ * nr_cpus), map_lookup's answer (map_array_inline_info). Another type's
+ * (but a RINGBUF's) calls its lookup function fn(map, key) directly, what
+ * the helper calls once it has checked its arguments.
+ */
+enum jit_lookup_kind {
+	JIT_LOOKUP_ARRAY,
+	JIT_LOOKUP_CALL,
+};
+
+struct jit_lookup {
+	enum jit_lookup_kind kind;
+	uint32_t key_size;
+	/* ARRAY */
+	uintptr_t values;
+	uint32_t stride;
+	uint32_t max_entries;
+	uint64_t cpu_step; /* 0: a plain ARRAY */
+	uint32_t nr_cpus;
+	/* CALL */
+	void *map;
+	const void *fn;
+};
+
+/*
+ * Whether the call at pc is one the code may do itself (see the file), and
+ * what it looks up. leader: the compiler's block leaders, callback entries
+ * included.
+ */
+bool jit_inline_lookup(const struct uebpf_vm *vm, const uint8_t *leader, size_t pc,
+		       struct jit_lookup *out);
+/* The fs-relative offset of this thread's rseq cpu_id; false without rseq. */
+bool jit_rseq_cpu_off(int32_t *off);
+
 /* Translate vm->ops into img (code mapped executable, insn_off filled). */
 int jit_compile(const struct uebpf_vm *vm, struct jit_image *img, char *err, size_t err_len);
 
@@ -82,15 +120,5 @@ int jit_compile(const struct uebpf_vm *vm, struct jit_image *img, char *err, siz
 void jit_fault(struct jit_ctx *ctx, uint64_t info, uint64_t addr);
 /* Called from the code: is the access in the run's memory or a region? */
 bool jit_access_ok(const struct jit_ctx *ctx, uint64_t addr, uint64_t info);
-
-/*
- * Executable memory: jit_mem_reserve maps len bytes read-write, if it can
- * within 1 GiB below near (NULL: anywhere), or returns NULL with errno set;
- * jit_mem_seal copies the code in and makes the mapping read and execute
- * only, returning 0 or a negative errno.
- */
-void *jit_mem_reserve(size_t len, const void *near, size_t *map_len);
-int jit_mem_seal(void *p, const void *code, size_t len, size_t map_len);
-void jit_mem_unmap(void *code, size_t map_len);
 
 #endif

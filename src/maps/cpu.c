@@ -2,11 +2,14 @@
 /*
  * CPUs for per-CPU maps. The count is that of possible CPUs, as the kernel
  * sizes per-CPU values (and libbpf expects), so buffers agree with it. The
- * current CPU comes from sched_getcpu(), which glibc answers from the rseq
- * area or the vDSO without a system call.
+ * current CPU is read where the kernel keeps it for this thread, the rseq
+ * area glibc registers (a load, no call); without rseq, sched_getcpu(),
+ * which glibc answers from the vDSO.
  */
 #define _GNU_SOURCE
 #include <sched.h>
+#include <stddef.h>
+#include <sys/rseq.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -58,8 +61,14 @@ uint32_t map_possible_cpus(void)
 
 uint32_t map_this_cpu(const struct map *m)
 {
-	int cpu = sched_getcpu();
+	int cpu = -1;
 
+	if (__rseq_size)
+		cpu = *(const volatile int32_t *)((const char *)__builtin_thread_pointer() +
+						  __rseq_offset + offsetof(struct rseq, cpu_id));
+	/* negative: rseq not registered on this thread */
+	if (cpu < 0)
+		cpu = sched_getcpu();
 	if (cpu < 0)
 		return 0;
 	/* a map made on a machine, or in a container, with fewer CPUs */

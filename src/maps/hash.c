@@ -174,12 +174,16 @@ static int hash_init(struct map *m)
 	return 0;
 }
 
-/* A keyed 64-bit multiply-xorshift mix over 8-byte words, folded to 32 bits. */
-static uint32_t hash_key(const struct map *m, const void *key)
+/*
+ * A keyed 64-bit multiply-xorshift mix over 8-byte words, folded to 32 bits.
+ * Every process must compute the same function: the common key sizes only
+ * get it with len a constant (always inlined), so the loop and the copies
+ * fold away.
+ */
+static inline __attribute__((always_inline)) uint32_t hash_mix(uint64_t seed, const uint8_t *p,
+							       uint32_t len)
 {
-	const uint8_t *p = key;
-	uint32_t len = m->info.key_size;
-	uint64_t h = m->seed ^ ((uint64_t)len * 0x9e3779b97f4a7c15ull), w;
+	uint64_t h = seed ^ ((uint64_t)len * 0x9e3779b97f4a7c15ull), w;
 
 	for (; len >= 8; len -= 8, p += 8) {
 		memcpy(&w, p, 8);
@@ -195,6 +199,38 @@ static uint32_t hash_key(const struct map *m, const void *key)
 	h *= 0x94d049bb133111ebull;
 	h ^= h >> 32;
 	return (uint32_t)h;
+}
+
+static uint32_t hash_key(const struct map *m, const void *key)
+{
+	switch (m->info.key_size) {
+	case 4:
+		return hash_mix(m->seed, key, 4);
+	case 8:
+		return hash_mix(m->seed, key, 8);
+	default:
+		return hash_mix(m->seed, key, m->info.key_size);
+	}
+}
+
+/* Whether the element's key is key: memcmp, open-coded for the common sizes. */
+static inline bool hash_key_eq(const struct map *m, const struct hash_elem *e, const void *key)
+{
+	uint64_t a, b;
+
+	switch (m->info.key_size) {
+	case 4:
+		a = b = 0;
+		memcpy(&a, e->data, 4);
+		memcpy(&b, key, 4);
+		return a == b;
+	case 8:
+		memcpy(&a, e->data, 8);
+		memcpy(&b, key, 8);
+		return a == b;
+	default:
+		return !memcmp(e->data, key, m->info.key_size);
+	}
 }
 
 static void hash_lock(const struct map *m, uint32_t bucket)
@@ -271,7 +307,7 @@ restart:
 		e = hash_elem(m, link);
 		gen = __atomic_load_n(&e->gen, __ATOMIC_ACQUIRE);
 		if (!(gen & 1) && __atomic_load_n(&e->hash, __ATOMIC_RELAXED) == hash &&
-		    !memcmp(e->data, key, m->info.key_size)) {
+		    hash_key_eq(m, e, key)) {
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
 			if (__atomic_load_n(&e->gen, __ATOMIC_RELAXED) == gen)
 				return e;
@@ -294,7 +330,7 @@ static struct hash_elem *hash_find_locked(const struct map *m, const void *key, 
 	while (!(*link & HASH_NULLS_BIT) && *link < m->info.max_entries &&
 	       steps++ < m->info.max_entries) {
 		e = hash_elem(m, *link);
-		if (e->hash == hash && !memcmp(e->data, key, m->info.key_size)) {
+		if (e->hash == hash && hash_key_eq(m, e, key)) {
 			*slot = link;
 			return e;
 		}

@@ -73,6 +73,7 @@ struct map_lpm_state {
 	uint32_t free_head; /* nodes released, linked through child[0] */
 	uint32_t used;	    /* nodes ever handed out: the rest are untouched */
 	uint32_t count;	    /* entries, intermediate nodes excluded */
+	uint32_t seq;	    /* odd while a writer changes the trie (lpm.c) */
 };
 
 struct map_ringbuf_layout {

@@ -16,13 +16,22 @@
  * handed out in order the first time, so a large trie's memory is only
  * touched as it fills, and freed nodes are reused through a free list.
  *
- * One robust lock (lock.c) serialises every operation, lookups included:
- * unlike the hash map there is no lock-free path. Each change publishes
- * with a single store into a parent's link (a new subtree is complete
- * before it is linked; a removed one is unlinked before it is freed), so a
- * process killed mid-update leaves the trie whole, losing at most the
- * nodes it held. A value pointer from map_lookup stays valid until its
- * entry is deleted.
+ * One robust lock (lock.c) serialises every change and the user-space
+ * reads. Each change publishes with a single store into a parent's link (a
+ * new subtree is complete before it is linked; a removed one is unlinked
+ * before it is freed), so a process killed mid-update leaves the trie
+ * whole, losing at most the nodes it held. A value pointer from map_lookup
+ * stays valid until its entry is deleted.
+ *
+ * The program-side lookup takes no lock: a sequence count (state.seq)
+ * brackets every change, odd while the writer works, as a seqlock. The
+ * reader walks the trie between two reads of it and keeps its answer only
+ * if both are the same even number; a walk over nodes being rewritten is
+ * bounded all the same (indexes are checked, depth is at most the key's
+ * bits). After a few failed tries, or with the count odd for good (a
+ * writer died holding the lock), it reads under the lock. A writer makes
+ * the count odd whatever it found, so one that recovers a dead writer's
+ * lock ends with it even again.
  */
 #include <errno.h>
 #include <linux/bpf.h>
@@ -39,6 +48,7 @@
 #define LPM_VALUE_MAX (MAP_KMALLOC_MAX - LPM_DATA_MAX - 24)
 #define LPM_MAX_ENTRIES 0x7fffffffu /* 2 * max_entries node indexes fit in u32 */
 #define LPM_IM 1u		    /* intermediate: joins two subtrees, holds no entry */
+#define LPM_READ_TRIES 4	    /* lock-free walks of a lookup before it takes the lock */
 
 struct lpm_node {
 	uint32_t child[2];
@@ -156,9 +166,22 @@ static uint32_t lpm_match(const struct map *m, const struct lpm_node *n, const v
 {
 	uint32_t limit = n->prefixlen < lpm_key_len(key) ? n->prefixlen : lpm_key_len(key);
 	const uint8_t *kd = lpm_key_data(key);
-	uint32_t i, len = 0;
+	uint32_t i, len = 0, size = lpm_data_size(m);
 
-	for (i = 0; i < lpm_data_size(m) && len < limit; i++) {
+	/* four bytes at a time, most significant first, then byte by byte */
+	for (i = 0; i + 4 <= size && len < limit; i += 4) {
+		uint32_t a, b, diff;
+
+		memcpy(&a, n->data + i, 4);
+		memcpy(&b, kd + i, 4);
+		diff = __builtin_bswap32(a ^ b);
+		if (diff) {
+			len += (uint32_t)__builtin_clz(diff);
+			return len < limit ? len : limit;
+		}
+		len += 32;
+	}
+	for (; i < size && len < limit; i++) {
 		uint8_t diff = n->data[i] ^ kd[i];
 
 		if (diff) {
@@ -222,8 +245,20 @@ static struct lpm_node *lpm_find(const struct map *m, const void *key)
 
 static void *lpm_lookup(struct map *m, const void *key)
 {
+	const uint32_t *seq = &m->shm->state.lpm.seq;
 	struct lpm_node *n;
 
+	for (unsigned i = 0; i < LPM_READ_TRIES; i++) {
+		uint32_t s = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
+
+		if (s & 1)
+			continue;
+		n = lpm_find(m, key);
+		/* the walk's loads complete before the count is read again */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(seq, __ATOMIC_RELAXED) == s)
+			return n ? lpm_value(m, n) : NULL;
+	}
 	map_lock(lpm_lock_of(m));
 	n = lpm_find(m, key);
 	map_unlock(lpm_lock_of(m));
@@ -299,10 +334,27 @@ static int lpm_link(struct map *m, uint32_t *slot, struct lpm_node *node, uint32
 	return 0;
 }
 
+/* With the lock held: open and close a change, for lock-free readers. */
+static uint32_t lpm_write_begin(struct map *m)
+{
+	uint32_t *seq = &m->shm->state.lpm.seq;
+	uint32_t s = __atomic_load_n(seq, __ATOMIC_RELAXED) | 1;
+
+	__atomic_store_n(seq, s, __ATOMIC_RELAXED);
+	/* the odd count is visible before any store of the change */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	return s;
+}
+
+static void lpm_write_end(struct map *m, uint32_t s)
+{
+	__atomic_store_n(&m->shm->state.lpm.seq, s + 1, __ATOMIC_RELEASE);
+}
+
 static int lpm_update(struct map *m, const void *key, const void *value, uint64_t flags, bool user)
 {
 	uint32_t max = 8 * lpm_data_size(m), klen = lpm_key_len(key), len = 0, depth = 0;
-	uint32_t *slot = &m->shm->state.lpm.root;
+	uint32_t *slot = &m->shm->state.lpm.root, seq;
 	struct lpm_node *n;
 	int ret = 0;
 
@@ -310,6 +362,7 @@ static int lpm_update(struct map *m, const void *key, const void *value, uint64_
 	if (klen > max)
 		return -EINVAL;
 	map_lock(lpm_lock_of(m));
+	seq = lpm_write_begin(m);
 	for (n = lpm_node(m, *slot); n && depth++ <= max; n = lpm_node(m, *slot)) {
 		len = lpm_match(m, n, key);
 		if (n->prefixlen != len || n->prefixlen == klen || n->prefixlen == max)
@@ -335,6 +388,7 @@ static int lpm_update(struct map *m, const void *key, const void *value, uint64_
 		if (!ret)
 			ret = lpm_link(m, slot, n, len, key, value);
 	}
+	lpm_write_end(m, seq);
 	map_unlock(lpm_lock_of(m));
 	return ret;
 }
@@ -342,13 +396,14 @@ static int lpm_update(struct map *m, const void *key, const void *value, uint64_
 static int lpm_delete(struct map *m, const void *key)
 {
 	uint32_t max = 8 * lpm_data_size(m), klen = lpm_key_len(key), len = 0, depth = 0;
-	uint32_t *slot = &m->shm->state.lpm.root, *parent_slot = slot, idx, pidx = MAP_NIL;
+	uint32_t *slot = &m->shm->state.lpm.root, *parent_slot = slot, idx, pidx = MAP_NIL, seq;
 	struct lpm_node *n, *parent = NULL;
 	int ret = 0;
 
 	if (klen > max)
 		return -EINVAL;
 	map_lock(lpm_lock_of(m));
+	seq = lpm_write_begin(m);
 	for (n = lpm_node(m, *slot); n && depth++ <= max; n = lpm_node(m, *slot)) {
 		len = lpm_match(m, n, key);
 		if (n->prefixlen != len || n->prefixlen == klen)
@@ -379,6 +434,7 @@ static int lpm_delete(struct map *m, const void *key)
 		lpm_free(m, idx);
 	}
 out:
+	lpm_write_end(m, seq);
 	map_unlock(lpm_lock_of(m));
 	return ret;
 }

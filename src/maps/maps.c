@@ -369,6 +369,11 @@ void *map_lookup(struct map *m, const void *key)
 	return m->ops->lookup(m, key);
 }
 
+map_lookup_fn map_lookup_func(const struct map *m)
+{
+	return m->ops->lookup;
+}
+
 /* BPF_F_LOCK needs a bpf_spin_lock in the value, which these maps do not describe. */
 static int check_update_flags(uint64_t flags)
 {

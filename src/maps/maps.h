@@ -78,6 +78,12 @@ void map_close(struct map *m);
 
 /* Program side. map_lookup returns NULL when the key is absent. */
 void *map_lookup(struct map *m, const void *key);
+/*
+ * The function map_lookup calls for m's type, for an engine that calls it
+ * directly where it knows the map (the JIT): fn(m, key) is map_lookup(m, key).
+ */
+typedef void *(*map_lookup_fn)(struct map *m, const void *key);
+map_lookup_fn map_lookup_func(const struct map *m);
 int map_update(struct map *m, const void *key, const void *value, uint64_t flags);
 int map_delete(struct map *m, const void *key);
 

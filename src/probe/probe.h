@@ -18,11 +18,26 @@
  * main executable), probe_resolve_file_off the (path, file offset) pair that
  * libbpf's attach_uprobe gives perf_event_open.
  *
+ * Limits. A probed function called from inside a probe (a helper calling
+ * malloc, say) runs no probe and counts a miss. Return probes keep at
+ * most 64 pending returns per thread (deeper ones count a miss); a
+ * function left by longjmp is handled (its stale entry is dropped), but a
+ * C++ exception unwinding through a function with a return probe is not:
+ * the unwinder meets the return trampoline's address and terminates. A
+ * PROBE_RETURN belongs at a function's entry. The upper halves of ymm/zmm
+ * registers are not preserved across the probe (see probe_tramp.S). A
+ * function too short for a 5-byte jmp, whose first instructions cannot be
+ * relocated, or into whose first bytes a branch leads, takes the trap path
+ * (int3 and SIGTRAP, microseconds per hit); an application that replaces
+ * the SIGTRAP handler afterwards breaks that path. Probes live as long as
+ * the library holding this code: it must not be unloaded while any is.
+ *
  * Every function returns 0 or a negative errno with a message in err.
  */
 #ifndef UEBPF_PROBE_H
 #define UEBPF_PROBE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,8 +55,18 @@ int probe_attach(void *addr, enum probe_kind kind, probe_fn fn, void *ctx, struc
 		 char *err, size_t err_len);
 int probe_detach(struct probe *p, char *err, size_t err_len);
 
+/*
+ * Whether p's function took the trap path (an int3 and a signal per hit, a
+ * few microseconds) rather than a jmp, and why (*why may be NULL).
+ */
+bool probe_is_trap(const struct probe *p, const char **why);
+/*
+ * Hits of p's function that ran no program: called from inside a program or
+ * helper (recursion), or with 64 return probes pending on the thread.
+ */
+uint64_t probe_missed(const struct probe *p);
+
 int probe_resolve(const char *target, void **addr, char *err, size_t err_len);
-int probe_resolve_file_off(const char *path, uint64_t off, void **addr, char *err,
-			   size_t err_len);
+int probe_resolve_file_off(const char *path, uint64_t off, void **addr, char *err, size_t err_len);
 
 #endif

@@ -114,6 +114,10 @@ static int dispatch(int cmd, union bpf_attr *attr)
 		return sys_obj_pin(attr);
 	case BPF_OBJ_GET:
 		return sys_obj_get_pinned(attr);
+	case BPF_LINK_CREATE:
+		return sys_link_create(attr);
+	case BPF_LINK_DETACH:
+		return sys_link_detach(attr);
 	default:
 		sys_error("bpf command %d is not supported by uebpf", cmd);
 		return -EINVAL;

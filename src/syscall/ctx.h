@@ -9,9 +9,16 @@
  * 32-bit fields hold real addresses. The program runs with that buffer as
  * its memory (r1 = the context at its start).
  *
- * XDP: struct sys_xdp_ctx, then XDP_PACKET_HEADROOM bytes, the packet, and
- * SYS_TEST_TAILROOM bytes. data may move down to frame_start and data_end
- * up to frame_end; data_meta equals data (no metadata).
+ * XDP, as the kernel's test run lays out a frame: struct sys_xdp_ctx, then
+ * the frame: XDP_PACKET_HEADROOM bytes (the first SYS_XDP_FRAME_HDR of
+ * them the kernel's struct xdp_frame, which data may not move into), the
+ * packet, and room to grow. The kernel's frame is a page whose last
+ * SYS_XDP_SHINFO bytes are reserved (skb_shared_info), so a packet may
+ * grow up to SYS_XDP_FRAME_SZ - SYS_XDP_SHINFO bytes past the frame's
+ * start. A longer packet, which the kernel would split into fragments,
+ * stays whole here and may grow by SYS_TEST_TAILROOM. data may move down
+ * to frame_start and data_end up to frame_end; data_meta equals data (no
+ * metadata) until the program moves it.
  */
 #ifndef UEBPF_SYSCALL_CTX_H
 #define UEBPF_SYSCALL_CTX_H
@@ -21,6 +28,9 @@
 
 #define SYS_TEST_HEADROOM 256 /* XDP_PACKET_HEADROOM */
 #define SYS_TEST_TAILROOM 256
+#define SYS_XDP_FRAME_HDR 40  /* sizeof(struct xdp_frame) */
+#define SYS_XDP_FRAME_SZ 4096 /* the frame: one page */
+#define SYS_XDP_SHINFO 320    /* SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) */
 
 struct sys_xdp_ctx {
 	struct xdp_md md;

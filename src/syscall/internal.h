@@ -40,6 +40,8 @@ enum sys_kind {
 	SYS_MAP = 1,
 	SYS_PROG,
 	SYS_BTF,
+	SYS_PERF_EVENT, /* a uprobe perf event (perf_event.c) */
+	SYS_LINK,	/* a BPF link of a program to a perf event (link.c) */
 };
 
 struct sys_obj;
@@ -68,11 +70,42 @@ struct sys_prog {
 	struct sys_obj *btf;
 	uint64_t load_time; /* CLOCK_BOOTTIME ns */
 	uint32_t uid;
+	char reg_name[64]; /* its file in the registry once exported (reg_export.c), or "" */
 };
 
 struct sys_btf {
 	void *data;
 	uint32_t size;
+};
+
+/*
+ * Where a program is attached to a uprobe: with a registry, a file there
+ * (named while attached, its fd in the caller's hands holding the lock that
+ * keeps the attachment live: registry/registry.h); without one, a probe in
+ * this process.
+ */
+struct sys_attach {
+	char name[64]; /* the registry's name for it, once published */
+	bool published;
+	struct probe *probe;
+};
+
+struct sys_perf_event {
+	uint32_t kind;	   /* enum reg_attach_kind: uprobe or uretprobe */
+	int32_t pid;	   /* the process it applies to, -1 for all */
+	uint64_t offset;   /* file offset in path */
+	char *path;
+	bool enabled;
+	struct sys_obj *prog; /* attached by PERF_EVENT_IOC_SET_BPF, held */
+	struct sys_obj *link; /* the link attaching a program to it, if any (not held) */
+	struct sys_attach att; /* the attachment when by ioctl */
+};
+
+struct sys_link {
+	struct sys_obj *prog;  /* held */
+	struct sys_obj *event; /* held */
+	bool detached;	       /* BPF_LINK_DETACH */
+	struct sys_attach att;
 };
 
 struct sys_obj {
@@ -87,6 +120,8 @@ struct sys_obj {
 		struct sys_map map;
 		struct sys_prog prog;
 		struct sys_btf btf;
+		struct sys_perf_event event;
+		struct sys_link link;
 	};
 };
 
@@ -100,6 +135,13 @@ __attribute__((format(printf, 1, 2))) void sys_error(const char *fmt, ...);
  * failure the object is left to the caller.
  */
 int sys_obj_add(struct sys_obj *obj);
+/*
+ * As sys_obj_add, but the caller's fd is user_fd, which must be an fd of the
+ * object's file on an open file description of its own (the lock an
+ * attachment's liveness rests on is the caller's, not the table's). The
+ * table takes user_fd: it is returned, or closed on failure.
+ */
+int sys_obj_add_user_fd(struct sys_obj *obj, int user_fd);
 /*
  * The object behind fd, with a reference (kind 0: any kind). -EBADF when fd
  * is not open, -EINVAL when it is not an object of that kind.
@@ -116,6 +158,9 @@ void sys_prog_array_release(struct sys_map *m);
 void sys_prog_release(struct sys_prog *p);
 /* A new fd of obj for the caller. */
 int sys_obj_new_fd(struct sys_obj *obj);
+/* What an event or link holds (perf_event.c, link.c), released when it is freed. */
+void sys_perf_event_release(struct sys_obj *obj);
+void sys_link_release(struct sys_obj *obj);
 /* An empty memfd to stand for an object named name ("uebpf-prog:NAME"). */
 int sys_obj_memfd(const char *what, const char *name);
 
@@ -147,6 +192,26 @@ int sys_get_fd_by_id(int cmd, union bpf_attr *attr);
 int sys_get_next_id(int cmd, union bpf_attr *attr);
 int sys_obj_pin(union bpf_attr *attr);
 int sys_obj_get_pinned(union bpf_attr *attr);
+int sys_link_create(union bpf_attr *attr);
+int sys_link_detach(union bpf_attr *attr);
+
+/*
+ * Uprobe attachments (perf_event.c). sys_perf_update makes the event's
+ * attachment (its link's, if it has one) what its state asks: present
+ * when enabled and a program is attached and not detached, else absent.
+ */
+int sys_perf_update(struct sys_obj *event);
+/*
+ * Held around every change of an event's or link's state (a recursive
+ * lock: freeing a link in a collection may happen inside a change).
+ */
+void sys_attach_lock(void);
+void sys_attach_unlock(void);
+/* The registry of UEBPF_REGISTRY, opened at first use; NULL without one (in-process). */
+struct reg;
+int sys_registry(struct reg **out);
+/* Write the program into the registry, once; its name is then prog->reg_name. */
+int sys_prog_export(struct reg *r, struct sys_obj *prog);
 
 /* The uebpf engine programs load on: env UEBPF_ENGINE, interp by default. */
 int sys_engine(int *engine);

@@ -54,6 +54,8 @@ static const char *const kind_names[] = {
 	[SYS_MAP] = "map",
 	[SYS_PROG] = "program",
 	[SYS_BTF] = "BTF object",
+	[SYS_PERF_EVENT] = "perf event",
+	[SYS_LINK] = "link",
 };
 
 int sys_obj_memfd(const char *what, const char *name)
@@ -96,6 +98,14 @@ static void obj_free(struct sys_obj *obj)
 		break;
 	case SYS_BTF:
 		free(obj->btf.data);
+		close(obj->fd);
+		break;
+	case SYS_PERF_EVENT:
+		sys_perf_event_release(obj);
+		close(obj->fd);
+		break;
+	case SYS_LINK:
+		sys_link_release(obj);
 		close(obj->fd);
 		break;
 	}
@@ -160,7 +170,7 @@ static void collect(void)
 	free(dead);
 }
 
-int sys_obj_add(struct sys_obj *obj)
+static int obj_add(struct sys_obj *obj, int user_fd)
 {
 	struct stat st;
 	bool full;
@@ -178,7 +188,7 @@ int sys_obj_add(struct sys_obj *obj)
 	}
 	obj->dev = st.st_dev;
 	obj->ino = st.st_ino;
-	fd = sys_obj_new_fd(obj);
+	fd = user_fd >= 0 ? user_fd : sys_obj_new_fd(obj);
 	if (fd < 0)
 		return fd;
 	pthread_mutex_lock(&table_lock);
@@ -188,7 +198,8 @@ int sys_obj_add(struct sys_obj *obj)
 
 		if (!t) {
 			pthread_mutex_unlock(&table_lock);
-			close(fd);
+			if (fd != user_fd)
+				close(fd);
 			sys_error("out of memory");
 			return -ENOMEM;
 		}
@@ -201,6 +212,20 @@ int sys_obj_add(struct sys_obj *obj)
 	obj->refs = 1;
 	table[table_len++] = obj;
 	pthread_mutex_unlock(&table_lock);
+	return fd;
+}
+
+int sys_obj_add(struct sys_obj *obj)
+{
+	return obj_add(obj, -1);
+}
+
+int sys_obj_add_user_fd(struct sys_obj *obj, int user_fd)
+{
+	int fd = obj_add(obj, user_fd);
+
+	if (fd < 0)
+		close(user_fd);
 	return fd;
 }
 

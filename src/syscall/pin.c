@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
- * BPF_OBJ_PIN and BPF_OBJ_GET, under UEBPF_PIN_DIR (default
- * /run/uebpf/pins) instead of bpffs: the caller's path P is
- * UEBPF_PIN_DIR/P, parent directories made as needed.
+ * BPF_OBJ_PIN and BPF_OBJ_GET, under a pin directory instead of bpffs: the
+ * caller's path P is DIR/P, parent directories made as needed. DIR is
+ * $UEBPF_PIN_DIR, else the state directory's "pins" (common/state_dir.h).
  *
- * A pin is a symbolic link to the pinning process's own fd of the object
- * (/proc/PID/fd/N), so opening it opens the object's file: any process may
- * get a pinned map (it is adopted from its memfd), while the pinning
- * process lives. A program or BTF object can be got back in the process
- * that pinned it.
+ * A map is its file in the state directory, so its pin is a hard link of
+ * that file into DIR: the map outlives every process, as a pinned kernel
+ * map does, and any later process that gets the pin maps the same memory
+ * (it is adopted from the file). A hard link cannot cross filesystems: a
+ * DIR elsewhere is refused with -EXDEV and says why.
+ *
+ * A program or BTF object has no file that would bring it back (a program
+ * is a VM built in the process that loaded it), so its pin is a symbolic
+ * link to the pinning process's own fd of it (/proc/PID/fd/N): it can be
+ * got while that process lives, and only by a process that can reach it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,22 +25,50 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/state_dir.h"
 #include "syscall/internal.h"
 
-#define DEFAULT_PIN_DIR "/run/uebpf/pins"
+/* The pin directory into dir; 0 or a negative errno with the message set. */
+static int pin_dir(char *dir, size_t len)
+{
+	const char *env = getenv("UEBPF_PIN_DIR");
+	char err[256];
+	size_t n;
+	int ret;
+
+	if (env && *env) {
+		if (snprintf(dir, len, "%s", env) >= (int)len) {
+			sys_error("UEBPF_PIN_DIR is too long");
+			return -ENAMETOOLONG;
+		}
+		return 0;
+	}
+	ret = state_dir(dir, len, err, sizeof(err));
+	if (ret) {
+		sys_error("%s", err);
+		return ret;
+	}
+	n = strlen(dir);
+	if (n + sizeof("/pins") > len) {
+		sys_error("state directory path is too long");
+		return -ENAMETOOLONG;
+	}
+	memcpy(dir + n, "/pins", sizeof("/pins"));
+	return 0;
+}
 
 static int pin_path(const char *user, char *path, size_t len)
 {
-	const char *dir = getenv("UEBPF_PIN_DIR");
-	char cwd[PATH_MAX];
-	int n;
+	char cwd[PATH_MAX], dir[PATH_MAX];
+	int n, ret;
 
 	if (!user || !*user) {
 		sys_error("pin path is empty");
 		return -EINVAL;
 	}
-	if (!dir || !*dir)
-		dir = DEFAULT_PIN_DIR;
+	ret = pin_dir(dir, sizeof(dir));
+	if (ret)
+		return ret;
 	if (user[0] == '/') {
 		n = snprintf(path, len, "%s%s", dir, user);
 	} else {
@@ -67,9 +100,44 @@ static int make_parents(char *path)
 	return 0;
 }
 
+/* A hard link of the object's file (whose fd is fd) at path. */
+static int pin_file(int fd, const char *path)
+{
+	char proc[64];
+	int ret;
+
+	/* through /proc, which needs no privilege, unlike AT_EMPTY_PATH */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (!linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW))
+		return 0;
+	ret = -errno;
+	if (ret == -EXDEV)
+		sys_error("pin %s: the pin directory is on another filesystem than the state "
+			  "directory, where maps live; point UEBPF_PIN_DIR at a directory on that "
+			  "filesystem (or unset it)",
+			  path);
+	else
+		sys_error("pin %s: %s", path, strerror(-ret));
+	return ret;
+}
+
+/* A symbolic link at path to this process's fd of the object. */
+static int pin_fd_link(int fd, const char *path)
+{
+	char target[64];
+	int ret;
+
+	snprintf(target, sizeof(target), "/proc/%d/fd/%d", (int)getpid(), fd);
+	if (!symlink(target, path))
+		return 0;
+	ret = -errno;
+	sys_error("pin %s: %s", path, strerror(-ret));
+	return ret;
+}
+
 int sys_obj_pin(union bpf_attr *attr)
 {
-	char path[PATH_MAX], target[64];
+	char path[PATH_MAX];
 	struct sys_obj *obj;
 	int ret;
 
@@ -86,12 +154,9 @@ int sys_obj_pin(union bpf_attr *attr)
 	ret = sys_obj_get((int)attr->bpf_fd, 0, &obj);
 	if (ret)
 		return ret;
-	snprintf(target, sizeof(target), "/proc/%d/fd/%d", (int)getpid(), obj->fd);
 	ret = make_parents(path);
-	if (!ret && symlink(target, path) < 0) {
-		ret = -errno;
-		sys_error("pin %s: %s", path, strerror(errno));
-	}
+	if (!ret)
+		ret = obj->kind == SYS_MAP ? pin_file(obj->fd, path) : pin_fd_link(obj->fd, path);
 	if (!ret)
 		sys_obj_set_pinned(obj);
 	sys_obj_put(obj);

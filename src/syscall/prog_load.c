@@ -7,6 +7,11 @@
  * uses. A rejection is explained in the caller's log_buf, as the kernel's
  * verifier does, and in the thread's last error.
  *
+ * Programs are verified first (src/verifier) as their program type, with
+ * the caller's log_level (1, 2: the verifier's log; 4: its statistics) into
+ * log_buf, unless UEBPF_VERIFY=0 is in the environment or the type is one
+ * the verifier does not model (tests/verifier/KNOWN_DIFFERENCES.md).
+ *
  * BPF_PROG_BIND_MAP only checks its fds: a program here holds its maps by
  * reference already.
  */
@@ -22,6 +27,7 @@
 #include "maps/maps.h"
 #include "syscall/internal.h"
 #include "uebpf/uebpf.h"
+#include "verifier/verifier.h"
 #include "vm/vm.h"
 
 #define MAX_INSNS 1000000u /* BPF_COMPLEXITY_LIMIT_INSNS */
@@ -73,6 +79,77 @@ static struct map *resolve(void *ctx, unsigned kind, int32_t imm)
 	return obj->map.map;
 }
 
+static int verifier_map_of(void *ctx, const struct isa_insn *insn, struct verifier_map *out)
+{
+	struct map *m = resolve(ctx, insn->src, insn->imm);
+	const struct map_info *mi;
+
+	if (!m)
+		return -EBADF;
+	mi = map_info(m);
+	*out = (struct verifier_map){.type = mi->type,
+				     .key_size = mi->key_size,
+				     .value_size = mi->value_size,
+				     .max_entries = mi->max_entries,
+				     .flags = mi->flags,
+				     .handle = m};
+	return 0;
+}
+
+static bool verify_wanted(uint32_t prog_type)
+{
+	const char *v = getenv("UEBPF_VERIFY");
+
+	return (!v || strcmp(v, "0")) && verifier_prog_type(prog_type) >= 0;
+}
+
+/* The last "insn N: reason" line of a verifier log, into err. */
+static void verifier_reason(const char *log, char *err, size_t err_len)
+{
+	const char *p = log, *line = log, *end;
+
+	while ((p = strstr(p, "insn ")))
+		if (p == log || p[-1] == '\n')
+			line = p++;
+		else
+			p++;
+	end = strchr(line, '\n');
+	snprintf(err, err_len, "%.*s", end ? (int)(end - line) : (int)strlen(line), line);
+}
+
+/*
+ * The verifier's verdict, its log in the caller's log_buf when there is one
+ * and log_level asks for it (with statistics for log_level & 4). Returns 0
+ * or the verifier's negative errno with its reason in err; *logged tells
+ * log_buf already holds the log.
+ */
+static int verify(const union bpf_attr *attr, struct sys_prog *p, struct resolver *r, char *err,
+		  size_t err_len, bool *logged)
+{
+	struct verifier_opts opts = {.type = (enum uebpf_prog_type)verifier_prog_type(p->type),
+				     .log_level = attr->log_level & 3,
+				     .map_of = verifier_map_of,
+				     .map_ctx = r};
+	char *ubuf = sys_ptr(attr->log_buf);
+	bool to_user = ubuf && attr->log_size && attr->log_level;
+	char *log = to_user ? ubuf : err;
+	size_t log_len = to_user ? attr->log_size : err_len;
+	struct verifier_stats stats;
+	int ret;
+
+	ret = verifier_check(p->insns, p->ninsns, &opts, NULL, &stats, log, log_len);
+	if (!ret && r->err)
+		ret = r->err;
+	*logged = to_user;
+	if (to_user && (attr->log_level & 4))
+		verifier_stats_log(&stats, log, log_len);
+	if (ret && to_user)
+		verifier_reason(log, err, err_len);
+	else if (ret && err[0] && err[strlen(err) - 1] == '\n')
+		err[strlen(err) - 1] = '\0';
+	return ret;
+}
+
 static bool license_gpl(const char *l)
 {
 	static const char *const gpl[] = {
@@ -96,6 +173,18 @@ static void write_log(const union bpf_attr *attr, const char *msg)
 		snprintf(log, attr->log_size, "%s\n", msg);
 	else
 		*log = '\0';
+}
+
+/* After a verifier log already in log_buf: msg on a line of its own at its end. */
+static void append_log(const union bpf_attr *attr, const char *msg)
+{
+	char *log = sys_ptr(attr->log_buf);
+	size_t used;
+
+	if (!log || !attr->log_size)
+		return;
+	used = strnlen(log, attr->log_size - 1);
+	snprintf(log + used, attr->log_size - used, "%s\n", msg);
 }
 
 static int check_load_attr(const union bpf_attr *attr)
@@ -136,11 +225,14 @@ void sys_prog_release(struct sys_prog *p)
 	free(p->insns);
 }
 
-/* Build and load the VM; err gets the reason it failed. */
-static int prog_vm(struct sys_prog *p, const union bpf_attr *attr, char *err, size_t err_len)
+/* Verify, build and load the VM; err gets the reason it failed. */
+static int prog_vm(struct sys_prog *p, const union bpf_attr *attr, char *err, size_t err_len,
+		   bool *logged)
 {
 	struct resolver r = {.prog = p, .fd_array = sys_ptr(attr->fd_array)};
 	int engine, ret;
+
+	*logged = false;
 
 	ret = sys_engine(&engine);
 	if (ret) {
@@ -163,6 +255,13 @@ static int prog_vm(struct sys_prog *p, const union bpf_attr *attr, char *err, si
 		snprintf(err, err_len, "cannot set up the VM: %s", strerror(-ret));
 		return ret;
 	}
+	/* the verifier relies on validated instructions (registers, opcodes in range) */
+	if (verify_wanted(p->type)) {
+		ret = vm_validate(p->vm, p->insns, p->ninsns, err, err_len) ?:
+		      verify(attr, p, &r, err, err_len, logged);
+		if (ret)
+			return ret;
+	}
 	ret = uebpf_vm_load(p->vm, p->insns, (size_t)p->ninsns * sizeof(*p->insns), err, err_len);
 	if (!ret && r.err) {
 		snprintf(err, err_len, "out of memory");
@@ -177,6 +276,7 @@ int sys_prog_load(union bpf_attr *attr)
 	struct sys_obj *obj;
 	struct timespec ts;
 	struct sys_prog *p;
+	bool logged = false;
 	int ret, fd;
 
 	ret = check_load_attr(attr);
@@ -211,7 +311,7 @@ int sys_prog_load(union bpf_attr *attr)
 		snprintf(err, sizeof(err), "prog_btf_fd %u is not a BTF object", attr->prog_btf_fd);
 		goto fail;
 	}
-	ret = prog_vm(p, attr, err, sizeof(err));
+	ret = prog_vm(p, attr, err, sizeof(err), &logged);
 	if (ret)
 		goto fail;
 	clock_gettime(CLOCK_BOOTTIME, &ts);
@@ -225,7 +325,8 @@ int sys_prog_load(union bpf_attr *attr)
 	}
 	fd = sys_obj_add(obj);
 	if (fd >= 0) {
-		write_log(attr, "");
+		if (!logged)
+			write_log(attr, "");
 		return fd;
 	}
 	ret = fd;
@@ -233,7 +334,10 @@ int sys_prog_load(union bpf_attr *attr)
 	close(obj->fd);
 fail:
 	sys_error("program %s: %s", p->name[0] ? p->name : "(unnamed)", err);
-	write_log(attr, syscall_last_error());
+	if (logged)
+		append_log(attr, syscall_last_error());
+	else
+		write_log(attr, syscall_last_error());
 	sys_prog_release(p);
 	free(obj);
 	return ret;

@@ -92,7 +92,7 @@ static int check_packet_size(uint32_t size)
 static int xdp_setup(struct run_mem *rm, const union bpf_attr *attr)
 {
 	const struct xdp_md *in = sys_ptr(attr->test.ctx_in);
-	uint32_t size = attr->test.data_size_in;
+	uint32_t size = attr->test.data_size_in, frame_end;
 	struct sys_xdp_ctx *x;
 	uint8_t *data;
 	int ret;
@@ -111,7 +111,12 @@ static int xdp_setup(struct run_mem *rm, const union bpf_attr *attr)
 			  "0 or the packet size");
 		return -EINVAL;
 	}
-	ret = map_low(rm, sizeof(*x) + SYS_TEST_HEADROOM + size + SYS_TEST_TAILROOM);
+	/* the frame (ctx.h): a page, or the packet and a tailroom past one */
+	if (SYS_TEST_HEADROOM + size + SYS_XDP_SHINFO <= SYS_XDP_FRAME_SZ)
+		frame_end = SYS_XDP_FRAME_SZ - SYS_XDP_SHINFO;
+	else
+		frame_end = SYS_TEST_HEADROOM + size + SYS_TEST_TAILROOM;
+	ret = map_low(rm, sizeof(*x) + frame_end);
 	if (ret)
 		return ret;
 	x = (struct sys_xdp_ctx *)rm->buf;
@@ -124,8 +129,8 @@ static int xdp_setup(struct run_mem *rm, const union bpf_attr *attr)
 	x->md.data = addr32(data);
 	x->md.data_meta = x->md.data;
 	x->md.data_end = addr32(data + size);
-	x->frame_start = addr32(rm->buf + sizeof(*x));
-	x->frame_end = addr32(data + size + SYS_TEST_TAILROOM);
+	x->frame_start = addr32(rm->buf + sizeof(*x) + SYS_XDP_FRAME_HDR);
+	x->frame_end = addr32(rm->buf + sizeof(*x) + frame_end);
 	return 0;
 }
 

@@ -8,7 +8,9 @@
  * both kept below 2^29 in magnitude so no address wraps); the difference of
  * two pointers, and any other operation a privileged loader may do on a
  * pointer (a 32-bit subtract, a move of its low half, a byte swap, a
- * negation), gives an unknown scalar; everything else is refused. A packet
+ * negation), gives an unknown scalar; everything else is refused. Map
+ * pointers, functions, packet ends and pointers not yet null-checked do not
+ * move at all. A packet
  * pointer that gains a variable part gets a new identity and no proven
  * range, since comparisons made before no longer describe it.
  *
@@ -45,11 +47,23 @@ static bool is_pkt(uint8_t t)
 static int ptr_arith(struct venv *env, size_t pc, unsigned dst, const struct vreg *ptr,
 		     const struct vreg *sc, bool sub, struct vreg *res)
 {
-	static const char *const names[] = {"", "", "ctx", "fp", "pkt", "pkt_meta", "pkt_end"};
+	const char *const *names = v_type_names;
 	int64_t c, off;
 
-	if (ptr->type == V_PKT_END)
-		return v_err(env, -EACCES, pc, "R%u pointer arithmetic on pkt_end prohibited", dst);
+	switch (ptr->type) {
+	case V_PKT_END:
+	case V_MAP_PTR:
+	case V_FUNC:
+		return v_err(env, -EACCES, pc, "R%u pointer arithmetic on %s prohibited", dst,
+			     names[ptr->type]);
+	case V_MAP_VALUE_OR_NULL:
+	case V_RINGBUF_MEM_OR_NULL:
+		return v_err(env, -EACCES, pc,
+			     "R%u pointer arithmetic on %s prohibited, null-check it first", dst,
+			     names[ptr->type]);
+	default:
+		break;
+	}
 	*res = *ptr;
 	if (env->raw && !sub && sc->is_len && ptr->type == V_PKT && !ptr->off && !ptr->id &&
 	    scalar_is_const(&ptr->s) && !ptr->s.var.value) {

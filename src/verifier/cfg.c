@@ -5,8 +5,9 @@
  * second slot of lddw); the program splits into subprograms at local call
  * targets, a jump never leaves its subprogram, and each ends in exit or ja;
  * every instruction is reachable from the entry through jumps, fall-through
- * and calls. Loops are allowed (the kernel's bounded loops): the path walk
- * bounds them.
+ * and calls (a function whose address an lddw takes, a callback, is a
+ * subprogram reached from there). Loops are allowed (the kernel's bounded
+ * loops): the path walk bounds them.
  *
  * Also computed here, for pruning: prune points (jump targets, branch
  * fall-throughs, subprogram entries) and static register liveness, the
@@ -29,6 +30,12 @@ static bool is_lddw(const struct isa_insn *in)
 static bool is_local_call(const struct isa_insn *in)
 {
 	return in->opcode == ISA_OP_CALL && in->src == ISA_CALL_LOCAL;
+}
+
+/* lddw of BPF_PSEUDO_FUNC: the address of a function, for a helper to call back. */
+static bool is_func_ref(const struct isa_insn *in)
+{
+	return in->opcode == ISA_OP_LDDW && in->src == ISA_PSEUDO_FUNC;
 }
 
 /* Whether the instruction jumps or calls locally: only those have a target. */
@@ -75,7 +82,9 @@ static int find_subprogs(struct venv *env, const bool *second)
 	for (size_t pc = 0; pc < env->n; pc++) {
 		long t = jump_target(&env->insns[pc], pc);
 
-		if (second[pc] || !has_target(&env->insns[pc]))
+		if (!second[pc] && is_func_ref(&env->insns[pc]))
+			t = (long)pc + 1 + env->insns[pc].imm;
+		else if (second[pc] || !has_target(&env->insns[pc]))
 			continue;
 		if (t < 0 || t >= (long)env->n)
 			return v_err(env, -EINVAL, pc, "jump out of range from insn %zu to %ld", pc,
@@ -84,7 +93,7 @@ static int find_subprogs(struct venv *env, const bool *second)
 			return v_err(env, -EINVAL, pc,
 				     "jump from insn %zu into the middle of ldimm64 insn %ld", pc,
 				     t - 1);
-		if (!is_local_call(&env->insns[pc]))
+		if (!is_local_call(&env->insns[pc]) && !is_func_ref(&env->insns[pc]))
 			continue;
 		for (size_t i = 0; i < n; i++)
 			if (starts[i] == (size_t)t)
@@ -103,6 +112,9 @@ static int find_subprogs(struct venv *env, const bool *second)
 		for (size_t pc = starts[i]; pc < env->subprogs[i].end; pc++)
 			env->subprog_of[pc] = (uint16_t)i;
 	}
+	for (size_t pc = 0; pc < env->n; pc++)
+		if (!second[pc] && is_func_ref(&env->insns[pc]))
+			env->subprogs[env->subprog_of[pc + 1 + env->insns[pc].imm]].is_cb = true;
 	return 0;
 }
 
@@ -154,7 +166,7 @@ static unsigned successors(const struct venv *env, size_t pc, size_t succ[2])
 
 static int check_reachable(struct venv *env, const bool *second)
 {
-	size_t *stack = malloc(env->n * sizeof(*stack)), top = 0, succ[2];
+	size_t *stack = malloc(env->n * sizeof(*stack)), top = 0, succ[3];
 	bool *seen = calloc(env->n, sizeof(*seen));
 	int ret = 0;
 
@@ -170,6 +182,8 @@ static int check_reachable(struct venv *env, const bool *second)
 
 		if (is_local_call(&env->insns[pc]))
 			succ[ns++] = (size_t)jump_target(&env->insns[pc], pc);
+		if (is_func_ref(&env->insns[pc]))
+			succ[ns++] = (size_t)((long)pc + 1 + env->insns[pc].imm);
 		for (unsigned i = 0; i < ns; i++) {
 			if (succ[i] >= env->n) {
 				ret = v_err(env, -EINVAL, pc,

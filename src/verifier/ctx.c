@@ -4,7 +4,9 @@
  * read or write, with which sizes, and what a read gives (a scalar, or a
  * packet pointer for data, data_end and data_meta). The tables hold the
  * kernel's rules for the fields uebpf models, a subset of what the kernel
- * allows: a field missing here is refused, never guessed.
+ * allows: a field missing here is refused, never guessed. A tracepoint's
+ * record is checked, as the kernel does at load, against the largest one
+ * (8192 bytes): its real length is known at attach only.
  */
 #include <errno.h>
 
@@ -64,6 +66,7 @@ static const struct ctx_field xdp_fields[] = {
 
 #define PT_REGS_SIZE 168 /* struct pt_regs of x86-64 */
 #define RAW_TP_ARGS 12	 /* u64 arguments of a raw tracepoint */
+#define TP_RECORD 8192	 /* PERF_MAX_TRACE_SIZE: the largest tracepoint record */
 
 static int field_access(struct venv *env, size_t pc, const struct ctx_field *f, size_t nf, int off,
 			unsigned size, bool write, struct vreg *loaded)
@@ -114,6 +117,12 @@ int ctx_access(struct venv *env, size_t pc, int off, unsigned size, bool write, 
 		return 0;
 	case UEBPF_PROG_RAW_TRACEPOINT:
 		if (write || off < 0 || off % (int)size || off + (int)size > RAW_TP_ARGS * 8)
+			break;
+		loaded->type = V_SCALAR;
+		loaded->s = scalar_bytes(size);
+		return 0;
+	case UEBPF_PROG_TRACEPOINT:
+		if (write || off < 0 || off % (int)size || off + (int)size > TP_RECORD)
 			break;
 		loaded->type = V_SCALAR;
 		loaded->s = scalar_bytes(size);

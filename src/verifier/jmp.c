@@ -12,6 +12,12 @@
  * pkt + off < end). pkt_meta is bounded by the start of the packet the same
  * way. In raw mode a branch on the memory length (r2 as given) proves as
  * many bytes from the start of the memory as its lower bound.
+ *
+ * Null checks: a pointer that may be null (a map lookup's result, a ring
+ * buffer reservation) compared for equality with 0 becomes the constant 0
+ * on one branch and the pointer on the other, and so do all its copies
+ * (registers and spills with the same id), as in the kernel. A reservation
+ * found null holds no reference any more.
  */
 #include <errno.h>
 
@@ -54,22 +60,6 @@ static struct cond negate(struct cond c)
 	}
 }
 
-/* Every register and spill of the state, for updates that follow an identity. */
-#define FOR_EACH_REG(st, r, body)                                   \
-	for (int _f = 0; _f <= (st)->curframe; _f++) {              \
-		struct vframe *_fr = (st)->frames[_f];              \
-		for (unsigned _i = 0; _i < ISA_NREGS; _i++) {       \
-			struct vreg *r = &_fr->regs[_i];            \
-			body                                        \
-		}                                                   \
-		for (unsigned _i = 0; _i < _fr->nslots; _i++) {     \
-			struct vreg *r = &_fr->slots[_i].spill;     \
-			if (_fr->slots[_i].kind[0] == SLOT_SPILL) { \
-				body                                \
-			}                                           \
-		}                                                   \
-	}
-
 static void widen_range(struct vstate *st, uint8_t type, uint32_t id, int64_t range)
 {
 	if (range <= 0)
@@ -109,6 +99,40 @@ static void pkt_learn(struct vstate *st, struct cond c, const struct vreg *dst,
 	widen_range(st, l->type, l->id, (int64_t)l->off + (c.cmp == CMP_ULT));
 }
 
+static bool is_or_null(const struct vreg *r)
+{
+	return r->type == V_MAP_VALUE_OR_NULL || r->type == V_RINGBUF_MEM_OR_NULL;
+}
+
+static bool is_zero(const struct vreg *r)
+{
+	return r->type == V_SCALAR && scalar_is_const(&r->s) && !r->s.var.value;
+}
+
+static void mark_null_checked(struct vstate *st, uint32_t id, bool is_null)
+{
+	uint32_t ref = 0;
+
+	FOR_EACH_REG(st, r, {
+		if (r->id == id && is_or_null(r)) {
+			if (is_null) {
+				ref = r->ref ? r->ref : ref;
+				reg_mark_const(r, 0);
+			} else {
+				r->type = r->type == V_MAP_VALUE_OR_NULL ? V_MAP_VALUE
+									 : V_RINGBUF_MEM;
+				r->id = 0;
+			}
+		}
+	})
+	for (unsigned i = 0; ref && i < st->nrefs; i++) {
+		if (st->refs[i].id == ref) {
+			st->refs[i] = st->refs[--st->nrefs];
+			break;
+		}
+	}
+}
+
 /*
  * Narrows the registers of st for the branch where c holds. Returns false
  * when it cannot hold.
@@ -121,7 +145,13 @@ static bool take(struct venv *env, struct vstate *st, const struct isa_insn *in,
 	bool is64 = isa_class(in->opcode) == ISA_JMP, ok;
 
 	if (reg_is_pointer(d) || reg_is_pointer(s)) {
-		if (is64)
+		const struct vreg *p = is_or_null(d) && is_zero(s)   ? d
+				       : is_or_null(s) && is_zero(d) ? s
+								     : NULL;
+
+		if (is64 && p && (c.cmp == CMP_EQ || c.cmp == CMP_NE))
+			mark_null_checked(st, p->id, c.cmp == CMP_EQ);
+		else if (is64)
 			pkt_learn(st, c, d, s);
 		return true;
 	}

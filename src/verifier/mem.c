@@ -12,7 +12,11 @@
  * Context: only the fields of the program type (ctx.c), through the
  * unmodified context pointer. Packet (and raw memory): from base + variable
  * part, [off, off + size) inside the range a comparison with the end proved,
- * and never before the start.
+ * and never before the start. Sized regions (map value, map key, ring
+ * buffer memory): [off, off + size) inside [0, region size) for every value
+ * of the variable part, whose minimum must not be negative; read-only ones
+ * (a BPF_F_RDONLY_PROG map, a callback's key) are never written. Helpers
+ * reach memory through the same checks (mem_helper_access).
  */
 #include <errno.h>
 
@@ -20,13 +24,7 @@
 
 static const char *type_name(uint8_t t)
 {
-	static const char *const names[] = {
-		[V_NOT_INIT] = "?",	 [V_SCALAR] = "scalar", [V_CTX] = "ctx",
-		[V_STACK] = "fp",	 [V_PKT] = "pkt",	[V_PKT_META] = "pkt_meta",
-		[V_PKT_END] = "pkt_end",
-	};
-
-	return names[t];
+	return v_type_names[t];
 }
 
 /* What a load of size bytes gives when nothing more is known. */
@@ -217,6 +215,111 @@ static int check_pkt(struct venv *env, const struct vreg *base, const struct acc
 	return 0;
 }
 
+static const char *region_name(uint8_t t)
+{
+	return t == V_MAP_VALUE ? "map value" : t == V_MAP_KEY ? "map key" : "mem";
+}
+
+/* [off, off + size) from a sized region's pointer, for every value of its variable part. */
+static int region_bounds(struct venv *env, size_t pc, unsigned regno, const struct vreg *base,
+			 int64_t off, uint64_t size, bool write)
+{
+	const char *what = region_name(base->type);
+
+	if (base->s.smin < 0 && !scalar_is_const(&base->s))
+		return v_err(env, -EACCES, pc,
+			     "R%u min value is negative, either use unsigned index or do a if "
+			     "(index >=0) check.",
+			     regno);
+	if (base->s.umax >= V_MAX_VAR_OFF && !scalar_is_const(&base->s))
+		return v_err(env, -EACCES, pc,
+			     "R%u unbounded memory access, make sure to bounds check any such "
+			     "access",
+			     regno);
+	if (off + base->s.smin < 0 || off + base->s.smax + (int64_t)size > (int64_t)base->range)
+		return v_err(env, -EACCES, pc,
+			     "invalid access to %s, %s_size=%u off=%lld size=%llu", what,
+			     base->type == V_MAP_KEY ? "key" : "value", base->range,
+			     (long long)(off + base->s.smin), (unsigned long long)size);
+	if (write && base->rdonly)
+		return v_err(env, -EACCES, pc,
+			     "write into %s forbidden, value_size=%u off=%lld "
+			     "size=%llu",
+			     base->type == V_MAP_KEY ? "map key" : "map", base->range,
+			     (long long)off, (unsigned long long)size);
+	return 0;
+}
+
+static int check_region(struct venv *env, const struct vreg *base, const struct access *a)
+{
+	int ret = region_bounds(env, a->pc, a->regno, base, (int64_t)base->off + a->off, a->size,
+				a->write);
+
+	if (!ret && a->dst)
+		loaded_unknown(a->dst, a->size, a->sx);
+	return ret;
+}
+
+int mem_helper_access(struct venv *env, struct vstate *st, unsigned regno, const struct vreg *ptr,
+		      uint64_t size_max, bool write)
+{
+	size_t pc = st->pc;
+	int64_t lo, hi;
+	struct vframe *f;
+	char buf[96];
+
+	switch (ptr->type) {
+	case V_STACK:
+		f = ptr->frameno <= st->curframe ? st->frames[ptr->frameno] : NULL;
+		lo = ptr->off + ptr->s.smin;
+		hi = ptr->off + ptr->s.smax + (int64_t)size_max;
+		if (!f)
+			return v_err(env, -EACCES, pc, "R%u points into a frame that returned",
+				     regno);
+		if (lo < -ISA_STACK_SIZE || hi > 0 || size_max > ISA_STACK_SIZE)
+			return v_err(env, -EACCES, pc,
+				     "invalid indirect %s of stack R%u off %lld+%llu size %llu",
+				     write ? "access" : "read", regno, (long long)lo,
+				     (unsigned long long)0, (unsigned long long)size_max);
+		note_depth(env, f, (int)lo);
+		return write ? stack_bytes(env, pc, f, (int)lo, (int)hi, NULL) : 0;
+	case V_PKT:
+	case V_PKT_META:
+		if (write && !pkt_writable(env))
+			return v_err(env, -EACCES, pc, "cannot write into packet");
+		if (ptr->s.smin + ptr->off < 0 || ptr->off + (int64_t)size_max > ptr->range)
+			return v_err(env, -EACCES, pc,
+				     "invalid access to packet, off=%d size=%llu, %s: outside of "
+				     "the range a comparison with the end proved",
+				     ptr->off, (unsigned long long)size_max,
+				     v_reg_str(ptr, buf, sizeof(buf)));
+		return 0;
+	case V_MAP_VALUE:
+	case V_MAP_KEY:
+	case V_RINGBUF_MEM:
+		return region_bounds(env, pc, regno, ptr, ptr->off, size_max, write);
+	default:
+		return v_err(env, -EACCES, pc, "R%u type=%s expected=fp, pkt, map_value, mem",
+			     regno, type_name(ptr->type));
+	}
+}
+
+void regs_invalidate_ref(struct vstate *st, uint32_t ref)
+{
+	FOR_EACH_REG(st, r, {
+		if (r->ref == ref && r->type != V_SCALAR)
+			reg_mark_unknown(r);
+	})
+}
+
+void regs_forget_pkt(struct vstate *st)
+{
+	FOR_EACH_REG(st, r, {
+		if (r->type == V_PKT || r->type == V_PKT_META || r->type == V_PKT_END)
+			reg_mark_unknown(r);
+	})
+}
+
 static int check_ctx(struct venv *env, const struct vreg *base, const struct access *a)
 {
 	if (a->atomic)
@@ -246,6 +349,7 @@ int mem_check(struct venv *env, struct vstate *st)
 	struct access a = {.pc = st->pc, .off = in->off, .size = isa_size_bytes(in->opcode)};
 	int ret;
 
+	reg_mark_unknown(&loaded); /* every field defined: the checks below set type and value */
 	a.regno = cls == ISA_LDX ? in->src : in->dst;
 	ret = reg_readable(env, st->pc, regs, a.regno);
 	if (ret)
@@ -283,6 +387,12 @@ int mem_check(struct venv *env, struct vstate *st)
 	case V_PKT_META:
 		ret = check_pkt(env, &base, &a);
 		kind = VERIFIER_MEM_PKT;
+		break;
+	case V_MAP_VALUE:
+	case V_MAP_KEY:
+	case V_RINGBUF_MEM:
+		ret = check_region(env, &base, &a);
+		kind = VERIFIER_MEM_MAP;
 		break;
 	default:
 		return v_err(env, -EACCES, st->pc, "R%u invalid mem access '%s'", a.regno,

@@ -12,9 +12,15 @@
 
 #include "state.h"
 
+__thread size_t v_mem_now, v_mem_peak;
+
 struct vstate *state_new(void)
 {
-	return calloc(1, sizeof(struct vstate));
+	struct vstate *st = calloc(1, sizeof(struct vstate));
+
+	if (st)
+		v_mem_add(sizeof(*st));
+	return st;
 }
 
 static struct vframe *frame_copy(const struct vframe *src)
@@ -33,17 +39,33 @@ static struct vframe *frame_copy(const struct vframe *src)
 		}
 		memcpy(f->slots, src->slots, src->nslots * sizeof(struct vslot));
 	}
+	v_mem_add((long)(sizeof(*f) + f->nslots * sizeof(struct vslot)));
 	return f;
+}
+
+struct vframe *frame_new(void)
+{
+	struct vframe *f = calloc(1, sizeof(*f));
+
+	if (f)
+		v_mem_add(sizeof(*f));
+	return f;
+}
+
+void frame_free(struct vframe *f)
+{
+	if (!f)
+		return;
+	v_mem_add(-(long)(sizeof(*f) + f->nslots * sizeof(struct vslot)));
+	free(f->slots);
+	free(f);
 }
 
 static void frames_free(struct vstate *st)
 {
 	for (int i = 0; i <= st->curframe; i++) {
-		if (st->frames[i]) {
-			free(st->frames[i]->slots);
-			free(st->frames[i]);
-			st->frames[i] = NULL;
-		}
+		frame_free(st->frames[i]);
+		st->frames[i] = NULL;
 	}
 }
 
@@ -53,6 +75,8 @@ int state_copy_into(struct vstate *dst, const struct vstate *src)
 	dst->curframe = src->curframe;
 	dst->pc = src->pc;
 	dst->cp = src->cp;
+	dst->nrefs = src->nrefs;
+	memcpy(dst->refs, src->refs, src->nrefs * sizeof(src->refs[0]));
 	for (int i = 0; i <= src->curframe; i++) {
 		dst->frames[i] = frame_copy(src->frames[i]);
 		if (!dst->frames[i]) {
@@ -79,6 +103,7 @@ void state_free(struct vstate *st)
 	if (!st)
 		return;
 	frames_free(st);
+	v_mem_add(-(long)sizeof(*st));
 	free(st);
 }
 
@@ -92,6 +117,7 @@ struct vslot *frame_slot(struct vframe *f, int off)
 		if (!s)
 			return NULL;
 		memset(s + f->nslots, 0, (idx + 1 - f->nslots) * sizeof(*s));
+		v_mem_add((long)((idx + 1 - f->nslots) * sizeof(*s)));
 		f->slots = s;
 		f->nslots = (uint16_t)(idx + 1);
 	}
@@ -159,9 +185,17 @@ static bool reg_subsumes(const struct vreg *old, const struct vreg *cur, struct 
 		if (old->frameno != cur->frameno)
 			return false;
 		break;
+	case V_MAP_VALUE_OR_NULL:
+	case V_RINGBUF_MEM_OR_NULL:
+		if (!ids_match(m, old->id, cur->id))
+			return false;
+		break;
 	default:
 		break;
 	}
+	if (old->map != cur->map || old->rdonly != cur->rdonly || old->range != cur->range ||
+	    (old->ref && !ids_match(m, old->ref, cur->ref)) || (!old->ref && cur->ref))
+		return false;
 	return old->off == cur->off && scalar_in(&old->s, &cur->s);
 }
 
@@ -233,10 +267,14 @@ static uint16_t frame_live(const struct venv *env, const struct vstate *st, int 
 
 bool state_subsumes(const struct venv *env, const struct vstate *old, const struct vstate *cur)
 {
-	struct idmap m = {.n = 0};
+	struct idmap m;
 
-	if (old->curframe != cur->curframe)
+	m.n = 0; /* the pairs are written as they are found: no need to clear them */
+	if (old->curframe != cur->curframe || old->nrefs != cur->nrefs)
 		return false;
+	for (unsigned i = 0; i < old->nrefs; i++)
+		if (!ids_match(&m, old->refs[i].id, cur->refs[i].id))
+			return false;
 	for (int i = 0; i <= old->curframe; i++) {
 		const struct vframe *fo = old->frames[i], *fc = cur->frames[i];
 		uint16_t live = frame_live(env, cur, i);
@@ -255,4 +293,37 @@ bool state_subsumes(const struct venv *env, const struct vstate *old, const stru
 bool state_equal(const struct venv *env, const struct vstate *a, const struct vstate *b)
 {
 	return state_subsumes(env, a, b) && state_subsumes(env, b, a);
+}
+
+static bool same_scalar(const struct vreg *a, const struct vreg *b)
+{
+	return a->type == V_SCALAR && b->type == V_SCALAR && scalar_in(&a->s, &b->s) &&
+	       scalar_in(&b->s, &a->s);
+}
+
+void state_widen(const struct vstate *old, struct vstate *cur)
+{
+	for (int i = 0; i <= cur->curframe && i <= old->curframe; i++) {
+		const struct vframe *fo = old->frames[i];
+		struct vframe *fc = cur->frames[i];
+
+		for (unsigned r = 0; r < ISA_NREGS; r++)
+			if (fc->regs[r].type == V_SCALAR &&
+			    !same_scalar(&fo->regs[r], &fc->regs[r]))
+				reg_mark_unknown(&fc->regs[r]);
+		for (unsigned k = 0; k < fc->nslots; k++) {
+			const struct vslot *o = slot_at(fo, k);
+			struct vslot *c = &fc->slots[k];
+
+			if (spilled_scalar(c)) {
+				if (!spilled_scalar(o) || !same_scalar(&o->spill, &c->spill))
+					reg_mark_unknown(&c->spill);
+				continue;
+			}
+			for (unsigned b = 0; b < 8; b++)
+				if (c->kind[b] == SLOT_CONST &&
+				    (o->kind[b] != SLOT_CONST || o->val[b] != c->val[b]))
+					c->kind[b] = SLOT_MISC;
+		}
+	}
 }

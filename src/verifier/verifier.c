@@ -28,6 +28,14 @@
  * Pruning against a checkpoint still being explored would accept a path
  * that loops back into its own past, i.e. a loop nobody showed ends.
  *
+ * Calls of helpers check arguments against prototypes (helper_protos.c).
+ * A helper taking a callback starts the callback's path as a call made at
+ * the helper; at the callback's exit its next call is pushed too, from the
+ * exit state with the caller's changed scalars widened, and cut once a call
+ * in progress covers it (the helper bounds the repetitions at run time).
+ * References (ring buffer reservations) live in the state: every path to
+ * the main exit must have released them.
+ *
  * Invariants. Every register a path reads was written on that path. A
  * pointer's offset stays within 2^29 in magnitude (no address arithmetic
  * wraps). A packet pointer's range is never more than what a comparison
@@ -36,21 +44,34 @@
  * the program checked, it holds for every execution.
  */
 #include <errno.h>
+#include <linux/bpf.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "common/errbuf.h"
+#include "isa/asm.h"
 #include "state.h"
 
 #define V_MAX_CKPTS_PER_INSN 64 /* stored states per instruction */
-#define V_LOOP_WINDOW 64	/* checkpoints searched back for an infinite loop */
+#define V_LOOP_WINDOW 8		/* checkpoints searched back for an infinite loop */
 
-static const char *const type_names[] = {
-	[V_NOT_INIT] = "?", [V_SCALAR] = "scalar",     [V_CTX] = "ctx",		[V_STACK] = "fp",
-	[V_PKT] = "pkt",    [V_PKT_META] = "pkt_meta", [V_PKT_END] = "pkt_end",
+const char *const v_type_names[V_NTYPES] = {
+	[V_NOT_INIT] = "?",
+	[V_SCALAR] = "scalar",
+	[V_CTX] = "ctx",
+	[V_STACK] = "fp",
+	[V_PKT] = "pkt",
+	[V_PKT_META] = "pkt_meta",
+	[V_PKT_END] = "pkt_end",
+	[V_MAP_PTR] = "map_ptr",
+	[V_MAP_VALUE] = "map_value",
+	[V_MAP_VALUE_OR_NULL] = "map_value_or_null",
+	[V_MAP_KEY] = "map_key",
+	[V_RINGBUF_MEM] = "ringbuf_mem",
+	[V_RINGBUF_MEM_OR_NULL] = "ringbuf_mem_or_null",
+	[V_FUNC] = "func",
 };
 
 const char *v_reg_str(const struct vreg *r, char *buf, size_t len)
@@ -64,50 +85,76 @@ const char *v_reg_str(const struct vreg *r, char *buf, size_t len)
 			 (unsigned long long)s->umin, (unsigned long long)s->umax,
 			 (long long)s->smin, (long long)s->smax, r->is_len ? ",len" : "");
 	else if (r->type == V_PKT || r->type == V_PKT_META)
-		snprintf(buf, len, "%s(id=%u,off=%d,r=%u,var=[%lld,%lld])", type_names[r->type],
+		snprintf(buf, len, "%s(id=%u,off=%d,r=%u,var=[%lld,%lld])", v_type_names[r->type],
 			 r->id, r->off, r->range, (long long)s->smin, (long long)s->smax);
 	else if (r->type == V_STACK)
 		snprintf(buf, len, "fp%u(off=%d,var=[%lld,%lld])", r->frameno, r->off,
 			 (long long)s->smin, (long long)s->smax);
+	else if (r->type >= V_MAP_PTR && r->type <= V_RINGBUF_MEM_OR_NULL)
+		snprintf(buf, len, "%s(%sid=%u,ref=%u,off=%d,size=%u,var=[%lld,%lld])",
+			 v_type_names[r->type], r->rdonly ? "rdonly," : "", r->id, r->ref, r->off,
+			 r->range, (long long)s->smin, (long long)s->smax);
 	else
-		snprintf(buf, len, "%s(off=%d)", type_names[r->type], r->off);
+		snprintf(buf, len, "%s(off=%d)", v_type_names[r->type], r->off);
 	return buf;
 }
 
-/* The registers of the innermost frame, appended after the message. */
-static void log_regs(struct venv *env, size_t used)
+void v_log(struct venv *env, const char *fmt, ...)
 {
-	const struct vreg *regs = cur_regs(env->cur);
-	char reg[128];
+	va_list ap;
+	int w;
 
-	for (unsigned i = 0; i < ISA_NREGS && used + 1 < env->log_len; i++) {
+	if (!env->log || env->log_used + 1 >= env->log_len)
+		return;
+	va_start(ap, fmt);
+	w = vsnprintf(env->log + env->log_used, env->log_len - env->log_used, fmt, ap);
+	va_end(ap);
+	if (w > 0)
+		env->log_used += (size_t)w < env->log_len - env->log_used
+					 ? (size_t)w
+					 : env->log_len - env->log_used - 1;
+}
+
+/* The registers of the innermost frame, on one line. */
+static void log_regs(struct venv *env, const struct vstate *st)
+{
+	const struct vreg *regs = cur_regs(st);
+	char reg[160];
+	bool first = true;
+
+	for (unsigned i = 0; i < ISA_NREGS; i++) {
 		if (regs[i].type == V_NOT_INIT)
 			continue;
-		used += (size_t)snprintf(env->log + used, env->log_len - used, "%sR%u=%s",
-					 used && env->log[used - 1] != '\n' ? " " : "", i,
-					 v_reg_str(&regs[i], reg, sizeof(reg)));
+		v_log(env, "%sR%u=%s", first ? "" : " ", i, v_reg_str(&regs[i], reg, sizeof(reg)));
+		first = false;
 	}
+	v_log(env, "\n");
 }
 
 int v_err(struct venv *env, int err, size_t pc, const char *fmt, ...)
 {
 	char msg[512];
-	size_t used;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	errbuf_set(env->log, env->log_len, "insn %zu: %s", pc, msg);
-	if (env->opts.log_level && env->cur && env->log && env->log_len) {
-		used = strlen(env->log);
-		if (used + 2 < env->log_len) {
-			env->log[used++] = '\n';
-			env->log[used] = 0;
-			log_regs(env, used);
-		}
-	}
+	v_log(env, "insn %zu: %s\n", pc, msg);
+	if (env->opts.log_level && env->cur)
+		log_regs(env, env->cur);
 	return err;
+}
+
+/* Level 2: each instruction as it is interpreted, after the registers it starts with. */
+static void log_insn(struct venv *env, const struct vstate *st)
+{
+	char text[96];
+
+	if (isa_disasm_insn(env->insns, env->n, st->pc, text, sizeof(text)) < 0)
+		snprintf(text, sizeof(text), "(invalid)");
+	v_log(env, "%zu: ", st->pc);
+	log_regs(env, st);
+	v_log(env, "%zu: %s\n", st->pc, text);
 }
 
 static int push(struct venv *env, struct vstate *st)
@@ -141,14 +188,12 @@ static void path_done(struct vckpt *cp)
 		cp = cp->parent;
 }
 
-static void ckpt_free(struct vckpt *ck)
+static void ckpt_free(struct venv *env, struct vckpt *ck)
 {
-	for (int i = 0; i <= ck->st.curframe; i++) {
-		if (ck->st.frames[i]) {
-			free(ck->st.frames[i]->slots);
-			free(ck->st.frames[i]);
-		}
-	}
+	for (int i = 0; i <= ck->st.curframe; i++)
+		frame_free(ck->st.frames[i]);
+	v_mem_add(-(long)sizeof(*ck));
+	env->nstates--;
 	free(ck);
 }
 
@@ -174,6 +219,25 @@ static bool loops_back(const struct venv *env, const struct vstate *st)
 	return false;
 }
 
+/*
+ * A callback called again in a state its earlier call (still being
+ * explored) covers: that exploration goes through everything this call can
+ * do. Unlike a loop of the program, the repetitions need no proof that they
+ * end: the helper bounds them at run time.
+ */
+static bool callback_converged(const struct venv *env, const struct vstate *st)
+{
+	const struct vframe *f = cur_frame(st);
+	const struct vckpt *ck = st->cp;
+
+	if (!f->cb_helper || st->pc != env->subprogs[f->subprog].start)
+		return false;
+	for (; ck; ck = ck->parent)
+		if (ck->st.pc == st->pc && state_subsumes(env, &ck->st, st))
+			return true;
+	return false;
+}
+
 /* 1 when a stored state subsumes st (the path is done), 0 after storing st, <0 on error. */
 static int visit(struct venv *env, struct vstate *st)
 {
@@ -190,12 +254,16 @@ static int visit(struct venv *env, struct vstate *st)
 			ck->misses++;
 			if (ckpt_useless(ck)) {
 				*link = ck->next;
-				ckpt_free(ck);
+				ckpt_free(env, ck);
 				continue;
 			}
 		}
 		stored++;
 		link = &ck->next;
+	}
+	if (callback_converged(env, st)) {
+		env->stats->states_pruned++;
+		return 1;
 	}
 	if (loops_back(env, st))
 		return v_err(env, -EINVAL, st->pc, "infinite loop detected at insn %zu", st->pc);
@@ -207,6 +275,9 @@ static int visit(struct venv *env, struct vstate *st)
 		free(ck);
 		return v_err(env, -ENOMEM, st->pc, "out of memory");
 	}
+	v_mem_add(sizeof(*ck));
+	if (++env->nstates > env->stats->peak_states)
+		env->stats->peak_states = env->nstates;
 	ck->st.cp = NULL;
 	ck->parent = st->cp;
 	ck->live = 1;
@@ -219,7 +290,7 @@ static int visit(struct venv *env, struct vstate *st)
 
 static int init_state(struct venv *env, struct vstate *st)
 {
-	struct vframe *f = calloc(1, sizeof(*f));
+	struct vframe *f = frame_new();
 	struct vreg *regs;
 
 	if (!f)
@@ -254,7 +325,7 @@ static int call_local(struct venv *env, struct vstate *st)
 	if (st->curframe + 1 >= ISA_MAX_CALL_DEPTH)
 		return v_err(env, -E2BIG, st->pc, "the call stack of %d frames is too deep",
 			     st->curframe + 2);
-	f = calloc(1, sizeof(*f));
+	f = frame_new();
 	if (!f)
 		return v_err(env, -ENOMEM, st->pc, "out of memory");
 	for (unsigned i = 0; i < ISA_NREGS; i++)
@@ -270,22 +341,86 @@ static int call_local(struct venv *env, struct vstate *st)
 	return 0;
 }
 
+/*
+ * The callback's next call: the state at its exit, callback frame replaced
+ * by a fresh one. Caller scalars the callback changed since its first call
+ * are widened to unknown (the kernel widens imprecise scalars the same
+ * way), so the repetitions reach a state the first call's covers.
+ */
+static int callback_again(struct venv *env, const struct vstate *st)
+{
+	const struct vframe *cb = cur_frame(st);
+	size_t target = env->subprogs[cb->subprog].start;
+	const struct vckpt *ck;
+	struct vstate *again = state_copy(st);
+	int ret;
+
+	if (!again)
+		return v_err(env, -ENOMEM, st->pc, "out of memory");
+	frame_free(again->frames[again->curframe]);
+	again->frames[again->curframe--] = NULL;
+	again->pc = (size_t)cb->callsite;
+	for (ck = st->cp; ck; ck = ck->parent)
+		if (ck->st.pc == target && ck->st.curframe == st->curframe)
+			break;
+	if (ck)
+		state_widen(&ck->st, again);
+	ret = helper_callback_enter(env, again, cb->cb_helper, target);
+	if (!ret)
+		ret = push(env, again);
+	if (ret)
+		state_free(again);
+	return ret;
+}
+
 /* Exit of a called function: r0 back to the caller, whose r1-r5 the call clobbered. */
 static int return_local(struct venv *env, struct vstate *st)
 {
 	struct vframe *callee = cur_frame(st), *caller = st->frames[st->curframe - 1];
+	int ret;
 
 	if (callee->regs[0].type == V_STACK && callee->regs[0].frameno == st->curframe)
 		return v_err(env, -EACCES, st->pc,
 			     "cannot return stack pointer to the caller frame");
-	caller->regs[0] = callee->regs[0];
+	if (callee->cb_helper) {
+		ret = helper_callback_ret(env, st);
+		if (!ret)
+			ret = callback_again(env, st);
+		if (ret)
+			return ret;
+		/* the helper's own result: the number of calls made */
+		reg_mark_unknown(&caller->regs[0]);
+	} else {
+		caller->regs[0] = callee->regs[0];
+	}
 	for (unsigned i = 1; i <= 5; i++)
 		reg_mark_not_init(&caller->regs[i]);
 	st->pc = (size_t)callee->callsite + 1;
-	free(callee->slots);
-	free(callee);
+	frame_free(callee);
 	st->frames[st->curframe--] = NULL;
 	return 0;
+}
+
+static int exit_main(struct venv *env, struct vstate *st)
+{
+	if (st->nrefs)
+		return v_err(env, -EINVAL, st->pc, "Unreleased reference id=%u alloc_insn=%u",
+			     st->refs[0].id, st->refs[0].insn);
+	return 1;
+}
+
+static int call_helper(struct venv *env, struct vstate *st)
+{
+	struct vstate *cb;
+	int ret = helper_call(env, st, &cb);
+
+	if (!ret && cb) {
+		ret = push(env, cb);
+		if (ret)
+			state_free(cb);
+	}
+	st->pc++;
+	return ret;
 }
 
 /* 1 when the path ended, 0 to go on, <0 on error. */
@@ -306,7 +441,7 @@ static int step_jmp(struct venv *env, struct vstate *st)
 		if (cur_regs(st)[0].type == V_NOT_INIT)
 			return v_err(env, -EACCES, st->pc, "R0 !read_ok");
 		if (!st->curframe)
-			return 1;
+			return exit_main(env, st);
 		return return_local(env, st);
 	case ISA_CALL:
 		if (isa_srcbit(in->opcode) == ISA_X)
@@ -316,9 +451,7 @@ static int step_jmp(struct venv *env, struct vstate *st)
 		if (in->src != ISA_CALL_HELPER)
 			return v_err(env, -EINVAL, st->pc,
 				     "kernel function calls are not supported");
-		ret = helper_call(env, st);
-		st->pc++;
-		return ret;
+		return call_helper(env, st);
 	}
 	ret = jmp_cond(env, st, &taken, &fall_dead);
 	if (ret)
@@ -342,6 +475,46 @@ static int step_jmp(struct venv *env, struct vstate *st)
 	return 0;
 }
 
+/* lddw: a constant, a map, a map's value (global data) or a function. */
+static int step_lddw(struct venv *env, struct vstate *st)
+{
+	const struct isa_insn *in = &env->insns[st->pc];
+	struct vreg *d = &cur_regs(st)[in->dst];
+	const struct verifier_map *m;
+
+	switch (in->src) {
+	case ISA_PSEUDO_IMM64:
+		reg_mark_const(d, (uint32_t)in->imm | (uint64_t)(uint32_t)in[1].imm << 32);
+		break;
+	case ISA_PSEUDO_MAP_FD:
+	case ISA_PSEUDO_MAP_IDX:
+		*d = (struct vreg){
+			.type = V_MAP_PTR, .map = env->lddw_map[st->pc], .s = scalar_const(0)};
+		break;
+	case ISA_PSEUDO_MAP_VALUE:
+	case ISA_PSEUDO_MAP_IDX_VALUE:
+		m = &env->maps[env->lddw_map[st->pc]].info;
+		*d = (struct vreg){.type = V_MAP_VALUE,
+				   .map = env->lddw_map[st->pc],
+				   .rdonly = (m->flags & BPF_F_RDONLY_PROG) != 0,
+				   .range = m->value_size,
+				   .off = in[1].imm,
+				   .s = scalar_const(0)};
+		break;
+	case ISA_PSEUDO_FUNC:
+		*d = (struct vreg){.type = V_FUNC,
+				   .off = (int32_t)(st->pc + 1 + (size_t)(long)in->imm),
+				   .s = scalar_const(0)};
+		break;
+	default:
+		return v_err(env, -EINVAL, st->pc,
+			     "lddw with pseudo source %u (a kernel object without BTF) is refused",
+			     in->src);
+	}
+	st->pc += 2;
+	return 0;
+}
+
 static int step(struct venv *env, struct vstate *st)
 {
 	const struct isa_insn *in = &env->insns[st->pc];
@@ -356,15 +529,7 @@ static int step(struct venv *env, struct vstate *st)
 	case ISA_LD:
 		if (in->opcode != ISA_OP_LDDW)
 			return v_err(env, -EINVAL, st->pc, "legacy packet access is not supported");
-		if (in->src != ISA_PSEUDO_IMM64)
-			return v_err(env, -EINVAL, st->pc,
-				     "lddw with pseudo source %u (map or function reference) is "
-				     "not supported yet",
-				     in->src);
-		reg_mark_const(&cur_regs(st)[in->dst],
-			       (uint32_t)in->imm | (uint64_t)(uint32_t)in[1].imm << 32);
-		st->pc += 2;
-		return 0;
+		return step_lddw(env, st);
 	case ISA_LDX:
 	case ISA_ST:
 	case ISA_STX:
@@ -382,6 +547,8 @@ static int explore(struct venv *env, struct vstate *st)
 
 	for (;;) {
 		env->cur = st;
+		if (env->opts.log_level >= 2)
+			log_insn(env, st);
 		if (++env->stats->insns_processed > V_MAX_PROCESSED)
 			ret = v_err(env, -E2BIG, st->pc,
 				    "BPF program is too large. Processed %u insn",
@@ -405,7 +572,11 @@ static int explore(struct venv *env, struct vstate *st)
 	}
 }
 
-/* The deepest stack of any call chain, each frame rounded up as the kernel's JIT does. */
+/*
+ * The deepest stack of any call chain, each frame rounded up as the kernel's
+ * JIT does; a function whose address a subprogram takes counts as its
+ * callee (the helper it is given to calls it on a frame below).
+ */
 static uint32_t chain_depth(const struct venv *env, size_t sp, int frames)
 {
 	uint32_t own = (env->subprogs[sp].stack_depth + 15) & ~15u, deepest = 0;
@@ -416,7 +587,9 @@ static uint32_t chain_depth(const struct venv *env, size_t sp, int frames)
 		const struct isa_insn *in = &env->insns[pc];
 		uint32_t d;
 
-		if (in->opcode != ISA_OP_CALL || in->src != ISA_CALL_LOCAL)
+		bool func_ref = in->opcode == ISA_OP_LDDW && in->src == ISA_PSEUDO_FUNC;
+
+		if (!func_ref && (in->opcode != ISA_OP_CALL || in->src != ISA_CALL_LOCAL))
 			continue;
 		d = chain_depth(env, env->subprog_of[pc + 1 + in->imm], frames + 1);
 		deepest = d > deepest ? d : deepest;
@@ -432,7 +605,7 @@ static void env_free(struct venv *env, uint8_t *own_proven)
 
 			for (; ck; ck = next) {
 				next = ck->next;
-				ckpt_free(ck);
+				ckpt_free(env, ck);
 			}
 		}
 	}
@@ -443,7 +616,53 @@ static void env_free(struct venv *env, uint8_t *own_proven)
 	free(env->prune_point);
 	free(env->live_in);
 	free(env->subprog_of);
+	free(env->lddw_map);
+	free(env->maps);
 	free(own_proven);
+}
+
+/* The maps the program's lddw instructions name, each described once. */
+static int resolve_maps(struct venv *env)
+{
+	for (size_t pc = 0; pc < env->n; pc++) {
+		const struct isa_insn *in = &env->insns[pc];
+		struct verifier_map m;
+		struct vmap *maps;
+		size_t i;
+
+		if (in->opcode != ISA_OP_LDDW)
+			continue;
+		if (pc + 1 >= env->n)
+			return v_err(env, -EINVAL, pc, "invalid bpf_ld_imm64 insn");
+		if (in->src != ISA_PSEUDO_MAP_FD && in->src != ISA_PSEUDO_MAP_IDX &&
+		    in->src != ISA_PSEUDO_MAP_VALUE && in->src != ISA_PSEUDO_MAP_IDX_VALUE) {
+			pc++;
+			continue;
+		}
+		if (!env->opts.map_of || env->opts.map_of(env->opts.map_ctx, in, &m))
+			return v_err(env, -EBADF, pc, "fd %d is not pointing to valid bpf_map",
+				     in->imm);
+		for (i = 0; i < env->nmaps; i++)
+			if (env->maps[i].info.handle == m.handle)
+				break;
+		if (i == env->nmaps) {
+			if (env->nmaps == UINT16_MAX)
+				return v_err(env, -E2BIG, pc, "too many maps");
+			maps = realloc(env->maps, (env->nmaps + 1) * sizeof(*maps));
+			if (!maps)
+				return v_err(env, -ENOMEM, pc, "out of memory");
+			env->maps = maps;
+			env->maps[env->nmaps++].info = m;
+		}
+		if ((in->src == ISA_PSEUDO_MAP_VALUE || in->src == ISA_PSEUDO_MAP_IDX_VALUE) &&
+		    (uint32_t)in[1].imm >= m.value_size)
+			return v_err(env, -EACCES, pc,
+				     "invalid access to map value pointer, value_size=%u off=%u",
+				     m.value_size, (uint32_t)in[1].imm);
+		env->lddw_map[pc] = (uint16_t)i;
+		pc++;
+	}
+	return 0;
 }
 
 static uint64_t now_ns(void)
@@ -467,7 +686,9 @@ int verifier_check(const struct isa_insn *insns, size_t n, const struct verifier
 
 	env.stats = stats ? stats : &own_stats;
 	*env.stats = (struct verifier_stats){0};
-	if (!opts || !insns || !n || opts->type > UEBPF_PROG_RAW_TRACEPOINT)
+	if (log && log_len)
+		log[0] = 0;
+	if (!opts || !insns || !n || opts->type > UEBPF_PROG_TRACEPOINT)
 		return v_err(&env, -EINVAL, 0, "no program, or unknown program type");
 	env.opts = *opts;
 	env.raw = opts->type == UEBPF_PROG_RAW_MEM;
@@ -478,14 +699,16 @@ int verifier_check(const struct isa_insn *insns, size_t n, const struct verifier
 	env.live_in = calloc(n, sizeof(*env.live_in));
 	env.prune_point = calloc(n, sizeof(*env.prune_point));
 	env.explored = calloc(n, sizeof(*env.explored));
+	env.lddw_map = calloc(n, sizeof(*env.lddw_map));
+	v_mem_now = v_mem_peak = 0;
 	st = state_new();
 	if (!proven || !env.subprog_of || !env.live_in || !env.prune_point || !env.explored ||
-	    !st) {
+	    !env.lddw_map || !st) {
 		ret = v_err(&env, -ENOMEM, 0, "out of memory");
 		goto out;
 	}
 	memset(proven, 0, n);
-	ret = cfg_check(&env);
+	ret = resolve_maps(&env) ?: cfg_check(&env);
 	if (!ret)
 		ret = init_state(&env, st);
 	if (!ret) {
@@ -503,7 +726,48 @@ int verifier_check(const struct isa_insn *insns, size_t n, const struct verifier
 		memset(proven, 0, n);
 out:
 	state_free(st);
+	env.stats->peak_mem =
+		v_mem_peak + env.nmaps * sizeof(struct vmap) +
+		n * (sizeof(*env.subprog_of) + sizeof(*env.live_in) + sizeof(*env.prune_point) +
+		     sizeof(*env.explored) + sizeof(*env.lddw_map) + 1);
 	env_free(&env, own_proven);
 	env.stats->time_ns = now_ns() - t0;
 	return ret;
+}
+
+void verifier_stats_log(const struct verifier_stats *st, char *log, size_t log_len)
+{
+	size_t used = log ? strnlen(log, log_len) : 0;
+
+	if (!log || used + 1 >= log_len)
+		return;
+	snprintf(log + used, log_len - used,
+		 "processed %llu insns (limit %u) max_states_per_insn %u total_states %llu "
+		 "peak_states %llu mark_read 0\nverification time %llu usec\nstack depth %u\n"
+		 "peak memory %llu bytes\n",
+		 (unsigned long long)st->insns_processed, V_MAX_PROCESSED, V_MAX_CKPTS_PER_INSN,
+		 (unsigned long long)st->states_stored, (unsigned long long)st->peak_states,
+		 (unsigned long long)(st->time_ns / 1000), st->stack_depth,
+		 (unsigned long long)st->peak_mem);
+}
+
+int verifier_prog_type(uint32_t kernel_type)
+{
+	switch (kernel_type) {
+	case BPF_PROG_TYPE_SOCKET_FILTER:
+		return UEBPF_PROG_SOCKET_FILTER;
+	case BPF_PROG_TYPE_SCHED_CLS:
+	case BPF_PROG_TYPE_SCHED_ACT:
+		return UEBPF_PROG_SCHED_CLS;
+	case BPF_PROG_TYPE_XDP:
+		return UEBPF_PROG_XDP;
+	case BPF_PROG_TYPE_KPROBE:
+		return UEBPF_PROG_KPROBE;
+	case BPF_PROG_TYPE_RAW_TRACEPOINT:
+		return UEBPF_PROG_RAW_TRACEPOINT;
+	case BPF_PROG_TYPE_TRACEPOINT:
+		return UEBPF_PROG_TRACEPOINT;
+	default:
+		return -1;
+	}
 }

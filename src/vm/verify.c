@@ -14,12 +14,13 @@
 #include <stdlib.h>
 
 #include "common/errbuf.h"
+#include "maps/maps.h"
 #include "verifier/verifier.h"
 #include "vm.h"
 
 int uebpf_vm_set_verify(struct uebpf_vm *vm, enum uebpf_prog_type type)
 {
-	if (!vm || (unsigned)type > UEBPF_PROG_RAW_TRACEPOINT)
+	if (!vm || (unsigned)type > UEBPF_PROG_TRACEPOINT)
 		return -EINVAL;
 	if (vm->ops)
 		return -EBUSY;
@@ -28,10 +29,30 @@ int uebpf_vm_set_verify(struct uebpf_vm *vm, enum uebpf_prog_type type)
 	return 0;
 }
 
+/* The verifier's view of a map the VM's resolver bound (bind.c ran first). */
+static int verify_map_of(void *ctx, const struct isa_insn *in, struct verifier_map *out)
+{
+	const struct uebpf_vm *vm = ctx;
+	struct map *m =
+		vm->map_resolve ? vm->map_resolve(vm->map_resolve_ctx, in->src, in->imm) : NULL;
+	const struct map_info *mi;
+
+	if (!m)
+		return -EBADF;
+	mi = map_info(m);
+	*out = (struct verifier_map){.type = mi->type,
+				     .key_size = mi->key_size,
+				     .value_size = mi->value_size,
+				     .max_entries = mi->max_entries,
+				     .flags = mi->flags,
+				     .handle = m};
+	return 0;
+}
+
 int vm_verify(struct uebpf_vm *vm, const struct isa_insn *insns, size_t n, char *err,
 	      size_t err_len)
 {
-	struct verifier_opts opts = {.type = vm->prog_type};
+	struct verifier_opts opts = {.type = vm->prog_type, .map_of = verify_map_of, .map_ctx = vm};
 	unsigned trusted = VERIFIER_MEM_STACK;
 	int ret;
 

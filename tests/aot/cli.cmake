@@ -8,6 +8,7 @@
 file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR})
 set(ENV{UEBPF_AOT_CACHE} ${WORK_DIR}/cache)
+set(strict_cc "$ENV{UEBPF_CC}")
 
 include(${CMAKE_CURRENT_LIST_DIR}/../common/cli_expect.cmake)
 
@@ -75,3 +76,48 @@ expect("run --engine aot without a compiler or fallback" 1 ""
 unset(ENV{UEBPF_AOT_FALLBACK})
 expect("run --engine aot without a compiler" 0 "Return value: 0x2 \\(2\\)" ""
   run --engine aot --mem "00 00" ${PROGS}/two.s)
+
+# ELF objects: loaded as uebpf run loads them, maps and all.
+set(ENV{UEBPF_CC} "${strict_cc}")
+set(gd ${OBJS}/global_data.bpf.o)
+set(tc ${OBJS}/tail_call.bpf.o)
+expect("aot OBJ -o" 0 "" "" aot ${gd} -o ${WORK_DIR}/gd.so)
+if(EXISTS ${WORK_DIR}/gd.so)
+  file(READ ${WORK_DIR}/gd.so magic LIMIT 4 HEX)
+  if(NOT magic STREQUAL "7f454c46")
+    message(SEND_ERROR "gd.so is no ELF file (starts with ${magic})")
+  endif()
+else()
+  message(SEND_ERROR "uebpf aot OBJ -o wrote no gd.so")
+endif()
+expect("aot OBJ --emit-c" 0
+  "/\\* 20: lddw %r1, map 3 \\*/\n\tr1 = map3;.*/\\* 22: call 1 \\*/\n.*map3_base \\+ \\(uint64_t\\)k \\* 8"
+  "" aot --emit-c ${gd})
+expect("aot OBJ, several programs" 1 "" "several programs: give --prog NAME; the object has: target entry"
+  aot ${tc} -o ${WORK_DIR}/tc.so)
+expect("aot OBJ --prog" 0 "" "" aot ${tc} --prog entry -o ${WORK_DIR}/entry.so)
+expect("aot OBJ --prog unknown" 1 "" "no program 'nosuch'; the object has: target entry"
+  aot ${tc} --prog nosuch -o ${WORK_DIR}/x.so)
+file(MAKE_DIRECTORY ${WORK_DIR}/all)
+expect("aot OBJ -o DIR" 0 "" "" aot ${tc} -o ${WORK_DIR}/all)
+foreach(p entry target)
+  if(NOT EXISTS ${WORK_DIR}/all/${p}.so)
+    message(SEND_ERROR "uebpf aot OBJ -o DIR wrote no ${p}.so")
+  endif()
+endforeach()
+expect("aot --prog on a program file" 2 "" "is not an ELF object: --prog is for objects"
+  aot ${sum} --prog x -o x.so)
+expect("aot bad object" 1 "" "load failed" aot ${OBJS}/bad_map.bpf.o -o ${WORK_DIR}/bad.so)
+
+# run --engine aot on objects with maps: compiled once, then from the cache
+# with no compiler at all; callbacks run.
+set(ENV{UEBPF_AOT_FALLBACK} 0)
+expect("run OBJ --engine aot" 0 "Return value: 2," ""
+  run ${gd} --engine aot --data-in ${PROGS}/zero64.bin)
+set(ENV{UEBPF_CC} /nonexistent/cc)
+expect("run OBJ --engine aot, cached" 0 "Return value: 2,.*counts.*key 01000000  value 0300"
+  "" run ${gd} --engine aot --data-in ${PROGS}/zero64.bin --dump-maps)
+set(ENV{UEBPF_CC} "${strict_cc}")
+expect("run OBJ with callbacks --engine aot" 0 "Return value: 4603," ""
+  run ${AOT_OBJS}/callbacks.bpf.o --engine aot --data-in ${PROGS}/zero64.bin)
+unset(ENV{UEBPF_AOT_FALLBACK})

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -79,7 +80,8 @@ static void count_files(const char *dir, int *objects, int *others)
 	while (d && (de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    !strcmp(de->d_name, ".evict.lock"))
 			continue;
 		if (de->d_name[0] != '.' && len == AOT_KEY_LEN - 1 + 3 &&
 		    !strcmp(de->d_name + len - 3, ".so"))
@@ -619,6 +621,170 @@ static void test_errors(void)
 	}
 }
 
+/* A program of its own for each n: "mov r0, n; add r0, r2; exit" plus r1's first byte. */
+static struct uebpf_vm *load_numbered(unsigned n, int *ret, char *err, size_t len)
+{
+	char text[128];
+
+	snprintf(text, sizeof(text), "mov %%r0, %u\nldxb %%r3, [%%r1]\nadd %%r0, %%r3\nexit\n", n);
+	return load(text, UEBPF_ENGINE_AOT, err, len, ret);
+}
+
+static uint64_t run_numbered(const struct uebpf_vm *vm)
+{
+	uint8_t mem[1] = {100};
+	uint64_t r0 = 0;
+
+	uebpf_vm_run(vm, mem, sizeof(mem), &r0, NULL, 0);
+	return r0;
+}
+
+/* The modification time of path, the cache's clock of use. */
+static void set_mtime(const char *dir, const char *name, time_t t)
+{
+	char path[4400];
+	struct timespec ts[2] = {{t, 0}, {t, 0}};
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	utimensat(AT_FDCWD, path, ts, 0);
+}
+
+/* The objects of dir by name, into names (up to max). */
+static int object_names(const char *dir, char names[][64], int max)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	while (d && (de = readdir(d)) && n < max) {
+		if (de->d_name[0] != '.' && strstr(de->d_name, ".so"))
+			snprintf(names[n++], 64, "%.63s", de->d_name);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static bool has_name(char names[][64], int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
+			return true;
+	return false;
+}
+
+/*
+ * The cache's bound: with room for about two objects, publishing a third
+ * evicts the least recently used one (a hit makes an object recent again),
+ * never the one just published; a VM whose object was evicted still runs
+ * (eviction unlinks, the mapping stays); no limit evicts nothing; stale
+ * temporary files go.
+ */
+static void test_cache_evict(void)
+{
+	char err[1024], dir[4200], a[64], b[64], names[8][64], path[4400];
+	struct uebpf_vm *vm_a, *vm;
+	struct stat st;
+	int ret, n;
+
+	use_cache("evict", dir, sizeof(dir));
+	use_cc(real_cc);
+	unsetenv("UEBPF_AOT_CACHE_MAX");
+	vm_a = load_numbered(1, &ret, err, sizeof(err));
+	EXPECT(!ret && vm_a->engine == &vm_aot_engine, "load 1: %d '%s'", ret, err);
+	n = object_names(dir, names, 8);
+	REQUIRE(n == 1, "one object after one load, %d", n);
+	snprintf(a, sizeof(a), "%s", names[0]);
+	snprintf(path, sizeof(path), "%s/%s", dir, a);
+	REQUIRE(!stat(path, &st), "stat %s", path);
+	vm = load_numbered(2, &ret, err, sizeof(err));
+	EXPECT(!ret && run_numbered(vm) == 102, "load 2: %d '%s'", ret, err);
+	uebpf_vm_destroy(vm);
+	n = object_names(dir, names, 8);
+	REQUIRE(n == 2, "two objects, %d", n);
+	snprintf(b, sizeof(b), "%s", strcmp(names[0], a) ? names[0] : names[1]);
+	/* a was used longest ago, b after it; then a hit makes a the most recent */
+	set_mtime(dir, a, 1000000);
+	set_mtime(dir, b, 2000000);
+	use_cc("/nonexistent/cc");
+	vm = load_numbered(1, &ret, err, sizeof(err));
+	EXPECT(!ret && !err[0] && run_numbered(vm) == 101, "load 1 from the cache: %d '%s'", ret,
+	       err);
+	uebpf_vm_destroy(vm);
+	use_cc(real_cc);
+	/* room for two and a half objects: the third evicts one, b */
+	snprintf(path, sizeof(path), "%llu", (unsigned long long)st.st_size * 5 / 2);
+	setenv("UEBPF_AOT_CACHE_MAX", path, 1);
+	vm = load_numbered(3, &ret, err, sizeof(err));
+	EXPECT(!ret && run_numbered(vm) == 103, "load 3: %d '%s'", ret, err);
+	uebpf_vm_destroy(vm);
+	n = object_names(dir, names, 8);
+	EXPECT(n == 2 && has_name(names, n, a) && !has_name(names, n, b),
+	       "the least recently used object is evicted, the recent one kept (%d left)", n);
+	/* the evicted objects' VMs run on, as does vm_a whatever happened to its file */
+	EXPECT(run_numbered(vm_a) == 101, "a VM whose object may be gone runs");
+	/* a limit below one object keeps the object just published */
+	setenv("UEBPF_AOT_CACHE_MAX", "1K", 1);
+	vm = load_numbered(4, &ret, err, sizeof(err));
+	EXPECT(!ret && run_numbered(vm) == 104, "load 4: %d '%s'", ret, err);
+	uebpf_vm_destroy(vm);
+	n = object_names(dir, names, 8);
+	EXPECT(n == 1, "a tiny limit leaves only the newest object, %d left", n);
+	/* no limit: nothing evicted; a temporary left by a dead compilation goes */
+	setenv("UEBPF_AOT_CACHE_MAX", "0", 1);
+	snprintf(path, sizeof(path), "%s/.0123456789abcdef0123456789abcdef-AbCdEf.c", dir);
+	fclose(fopen(path, "w"));
+	set_mtime(dir, ".0123456789abcdef0123456789abcdef-AbCdEf.c", 1000000);
+	vm = load_numbered(5, &ret, err, sizeof(err));
+	uebpf_vm_destroy(vm);
+	EXPECT(object_names(dir, names, 8) == 2, "no limit: nothing evicted");
+	setenv("UEBPF_AOT_CACHE_MAX", "1G", 1);
+	vm = load_numbered(6, &ret, err, sizeof(err));
+	uebpf_vm_destroy(vm);
+	EXPECT(object_names(dir, names, 8) == 3 && stat(path, &st) && errno == ENOENT,
+	       "under the limit nothing is evicted; the stale temporary is removed");
+	uebpf_vm_destroy(vm_a);
+	unsetenv("UEBPF_AOT_CACHE_MAX");
+}
+
+/* Threads of a process evicting at once while loading: every load runs its own program. */
+static void *evict_thread(void *p)
+{
+	unsigned base = (unsigned)(uintptr_t)p;
+	char err[1024];
+	int ret, bad = 0;
+
+	for (unsigned i = 0; i < 4; i++) {
+		struct uebpf_vm *vm = load_numbered(base + i, &ret, err, sizeof(err));
+
+		bad += ret || run_numbered(vm) != 100 + base + i;
+		uebpf_vm_destroy(vm);
+	}
+	return (void *)(uintptr_t)bad;
+}
+
+static void test_cache_evict_concurrent(void)
+{
+	char dir[4200], names[16][64];
+	pthread_t t[4];
+	int bad = 0;
+
+	use_cache("evict-mt", dir, sizeof(dir));
+	use_cc(real_cc);
+	setenv("UEBPF_AOT_CACHE_MAX", "20K", 1);
+	for (uintptr_t i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, evict_thread, (void *)(200 + 10 * i));
+	for (int i = 0; i < 4; i++) {
+		void *r;
+
+		pthread_join(t[i], &r);
+		bad += (int)(uintptr_t)r;
+	}
+	EXPECT(!bad, "%d of 16 concurrent loads failed or ran another program", bad);
+	EXPECT(object_names(dir, names, 16) < 16, "the cache was bounded");
+	unsetenv("UEBPF_AOT_CACHE_MAX");
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st, (void)flag, (void)ftw;
@@ -645,6 +811,8 @@ int main(int argc, char **argv)
 	test_same_operands();
 	test_cache();
 	test_cache_damage();
+	test_cache_evict();
+	test_cache_evict_concurrent();
 	test_fallback();
 	test_api_config();
 	test_concurrency();

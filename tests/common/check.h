@@ -27,8 +27,9 @@ static int passed, failed;
 /* EXPECT, and a failure ends the test there: what follows cannot run without it. */
 #define REQUIRE(cond, ...)                                                                         \
 	do {                                                                                       \
-		EXPECT(cond, __VA_ARGS__);                                                         \
-		if (!(cond))                                                                       \
+		int ok_ = !!(cond); /* once: cond may have side effects */                        \
+		EXPECT(ok_, __VA_ARGS__);                                                          \
+		if (!ok_)                                                                          \
 			exit(check_summary());                                                     \
 	} while (0)
 

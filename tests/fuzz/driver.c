@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * Runs a harness without libFuzzer, for ctest: every file named on the
- * command line (saved inputs: earlier crashers and seeds), then --runs
- * random inputs from --seed, each of random length up to --max-len. Not
- * coverage-guided; the harnesses shape raw bytes into mostly valid input,
- * so random bytes reach deep anyway. A failure aborts with the input's
- * seed or file printed first, so it can be replayed.
+ * command line (saved inputs: earlier crashers and seeds), each followed by
+ * --mutate variants of it (a few bytes overwritten, positions and values
+ * from --seed), then --runs random inputs from --seed, each of random
+ * length up to --max-len. Not coverage-guided; the harnesses shape raw
+ * bytes into mostly valid input, so random bytes reach deep anyway, and
+ * mutated seeds reach where structure matters (object files). A failure
+ * aborts with the input's seed, file and variant printed first, so it can
+ * be replayed.
  *
- * Usage: fuzz_NAME [--runs N] [--seed S] [--max-len L] [FILE...]
+ * Usage: fuzz_NAME [--runs N] [--seed S] [--max-len L] [--mutate M] [FILE...]
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -43,7 +46,20 @@ static uint64_t next(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-static int run_file(const char *path)
+/* Variant k of a saved input: 1 to 8 bytes overwritten with random or boundary values. */
+static void mutate(uint8_t *buf, size_t len, uint64_t seed, uint64_t k)
+{
+	static const uint8_t special[] = {0, 0xff, 0x7f, 0x80, 1};
+	uint64_t st = seed * 0x100000001b3ull + k, n = 1 + next(&st) % 8;
+
+	for (uint64_t i = 0; len && i < n; i++) {
+		uint64_t r = next(&st);
+
+		buf[r % len] = r >> 61 ? (uint8_t)(r >> 40) : special[(r >> 32) % sizeof(special)];
+	}
+}
+
+static int run_file(const char *path, uint64_t variants, uint64_t seed)
 {
 	FILE *f = fopen(path, "rb");
 	uint8_t *buf = NULL;
@@ -70,6 +86,18 @@ static int run_file(const char *path)
 	fclose(f);
 	snprintf(current, sizeof(current), "%s", path);
 	LLVMFuzzerTestOneInput(buf, len);
+	if (variants && len) {
+		uint8_t *copy = malloc(len);
+
+		for (uint64_t k = 0; copy && k < variants; k++) {
+			memcpy(copy, buf, len);
+			mutate(copy, len, seed, k);
+			snprintf(current, sizeof(current), "%s --seed %" PRIu64 " variant %" PRIu64,
+				 path, seed, k);
+			LLVMFuzzerTestOneInput(copy, len);
+		}
+		free(copy);
+	}
 	free(buf);
 	return 0;
 }
@@ -85,7 +113,7 @@ static int parse(const char *s, uint64_t *v)
 
 int main(int argc, char **argv)
 {
-	uint64_t runs = 1000, seed = 1, max_len = 2048;
+	uint64_t runs = 1000, seed = 1, max_len = 2048, variants = 0;
 	int i, files = 0;
 	uint8_t *buf;
 
@@ -97,16 +125,19 @@ int main(int argc, char **argv)
 		uint64_t *opt = !strcmp(argv[i], "--runs")	? &runs
 				: !strcmp(argv[i], "--seed")	? &seed
 				: !strcmp(argv[i], "--max-len") ? &max_len
+				: !strcmp(argv[i], "--mutate")	? &variants
 								: NULL;
 
 		if (!opt) {
 			files++;
-			if (run_file(argv[i]))
+			if (run_file(argv[i], variants, seed))
 				return 1;
 			continue;
 		}
 		if (++i == argc || parse(argv[i], opt) || (opt == &max_len && !max_len)) {
-			fprintf(stderr, "usage: %s [--runs N] [--seed S] [--max-len L] [FILE...]\n",
+			fprintf(stderr,
+				"usage: %s [--runs N] [--seed S] [--max-len L] [--mutate M] "
+				"[FILE...]\n",
 				argv[0]);
 			return 2;
 		}
@@ -128,8 +159,8 @@ int main(int argc, char **argv)
 		LLVMFuzzerTestOneInput(buf, len);
 	}
 	free(buf);
-	printf("%d saved inputs and %" PRIu64 " random ones (seeds %" PRIu64 "..%" PRIu64
-	       ") ran clean\n",
-	       files, runs, seed, seed + runs - 1);
+	printf("%d saved inputs, %" PRIu64 " variants of each and %" PRIu64
+	       " random ones (seeds %" PRIu64 "..%" PRIu64 ") ran clean\n",
+	       files, variants, runs, seed, seed + runs - 1);
 	return 0;
 }

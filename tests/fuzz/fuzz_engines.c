@@ -1,233 +1,42 @@
 // SPDX-License-Identifier: MIT
 /*
- * Any program through load and run, on the interpreter and the JIT: load
- * either refuses it with a message on both engines or accepts it on both,
- * and then both runs end alike: the same r0 and memory, or the same error.
- * Never a crash of the host, whatever the program does.
+ * Any program through load and run, on the engines, twice.
  *
- * Inputs are shaped into mostly valid programs: each 8 bytes make one
- * instruction, its opcode picked from the valid ones, registers, offsets and
- * immediates from the values that matter to each kind, then exit. Runs have
- * an instruction budget (loops) and memory the program may read and write.
+ * Unverified, with an instruction budget, on the interpreter and the JIT:
+ * load either refuses it with a message on both engines or accepts it on
+ * both, and then both runs end alike: the same r0 and memory, or the same
+ * error. Never a crash of the host, whatever the program does.
  *
- * What legitimately differs between the engines is kept out: r10 is only
- * ever the base of a memory access (each engine has its stack elsewhere, so
- * its value must not reach results); the main frame is zeroed first and
- * programs with local calls read no stack (the stack is not cleared between
- * runs, so what a program reads there before writing differs between the
- * engines, as the kernel's verifier would not let it read); r1-r5 are set
- * again after each helper
- * call (the ISA leaves them undefined there, and the engines do differ); the
- * JIT counts the budget per basic block on entry where the interpreter counts
- * each instruction, so a budget stop compares as described in compare().
+ * Verified (UEBPF_PROG_RAW_MEM), without a budget, so that the proven
+ * accesses run unchecked: a program the verifier accepts loads on every
+ * engine and runs to the same r0 and memory on the interpreter and the
+ * JIT, and on the AOT engine for one input in AOT_EVERY (it compiles with
+ * cc: slow), never faulting. An access the verifier wrongly
+ * proved lands outside the buffer, which ASan reports in `make fuzz`.
+ *
+ * Inputs are shaped into mostly valid programs (shape.h), which keeps out
+ * what legitimately differs between the engines: r10's value, stack left
+ * from an earlier run, r1-r5 after a helper call. The JIT counts the budget
+ * per basic block on entry where the interpreter counts each instruction,
+ * so a budget stop compares as described in compare().
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fuzz.h"
 #include "isa/asm.h"
 #include "isa/isa.h"
+#include "shape.h"
 #include "uebpf/uebpf.h"
 
-#define PROLOGUE (ISA_STACK_SIZE / 8)
-#define MAX_INSNS (PROLOGUE + 160)
 #define MEM_LEN 64
 #define BUDGET 8192
-
-static const uint8_t opcodes[] = {
-	0x04, 0x0c, 0x14, 0x1c, 0x24, 0x2c, 0x34, 0x3c, 0x44, 0x4c, 0x54, 0x5c, 0x64, 0x6c,
-	0x74, 0x7c, 0x84, 0x94, 0x9c, 0xa4, 0xac, 0xb4, 0xbc, 0xc4, 0xcc, 0xd4, 0xdc,
-	0x07, 0x0f, 0x17, 0x1f, 0x27, 0x2f, 0x37, 0x3f, 0x47, 0x4f, 0x57, 0x5f, 0x67, 0x6f,
-	0x77, 0x7f, 0x87, 0x97, 0x9f, 0xa7, 0xaf, 0xb7, 0xbf, 0xc7, 0xcf, 0xd7, 0x15,
-	0x1d, 0x25, 0x2d, 0x35, 0x3d, 0x45, 0x4d, 0x55, 0x5d, 0x65, 0x6d, 0x75, 0x7d, 0xa5,
-	0xad, 0xb5, 0xbd, 0xc5, 0xcd, 0xd5, 0xdd, 0x16, 0x1e, 0x26, 0x2e, 0x36, 0x3e, 0x46,
-	0x4e, 0x56, 0x5e, 0x66, 0x6e, 0x76, 0x7e, 0xa6, 0xae, 0xb6, 0xbe, 0xc6, 0xce, 0xd6,
-	0xde, 0x05, 0x06, 0x85, 0x8d, 0x95, 0x61, 0x69, 0x71, 0x79, 0x81, 0x89, 0x91, 0x62,
-	0x6a, 0x72, 0x7a, 0x63, 0x6b, 0x73, 0x7b, 0xc3, 0xdb, 0x18,
-};
-
-static const int32_t atomic_ops[] = {
-	ISA_ADD, ISA_OR, ISA_AND, ISA_XOR, ISA_ADD | ISA_FETCH, ISA_OR | ISA_FETCH,
-	ISA_AND | ISA_FETCH, ISA_XOR | ISA_FETCH, ISA_XCHG, ISA_CMPXCHG,
-};
-
-static const int32_t special_imms[] = {0, 1, -1, 2, 7, 8, 16, 31, 32, 63, 64, INT32_MIN, INT32_MAX};
-
-enum { HELPER_MIX = 1, HELPER_UNKNOWN = 9 };
-
-static uint64_t h_mix(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
-{
-	return (a * 0x9e3779b97f4a7c15ull) ^ (b + 3) ^ (c << 7) ^ (d * 31) ^ (e >> 3);
-}
-
-static int32_t pick_imm(const uint8_t *b)
-{
-	int32_t raw;
-
-	switch (b[3] & 3) {
-	case 0:
-		memcpy(&raw, b + 4, 4);
-		return raw;
-	case 1:
-		return (int8_t)b[4];
-	default:
-		return special_imms[b[4] % (sizeof(special_imms) / sizeof(special_imms[0]))];
-	}
-}
-
-/*
- * One instruction from 8 bytes at b (two slots for lddw); the slots used.
- * Fields the encoding reserves are left 0 and r10 is never written, so
- * that most programs load; jump targets are fixed by build().
- */
-static size_t shape(const uint8_t *b, struct isa_insn *out, size_t room)
-{
-	uint8_t op = opcodes[b[0] % sizeof(opcodes)];
-	uint8_t cls = op & 7, dst = (b[1] & 15) % 11, src = (b[1] >> 4) % 11;
-	struct isa_insn in = {.opcode = op, .dst = dst, .src = src};
-	bool x = op & ISA_X;
-
-	/* r10 is read only as a memory base, so no pointer to either engine's stack leaks */
-	if (in.dst == ISA_REG_FP && cls != ISA_ST && cls != ISA_STX)
-		in.dst = 0;
-	if (in.src == ISA_REG_FP && cls != ISA_LDX)
-		in.src = 0;
-	switch (cls) {
-	case ISA_LDX:
-		in.off = (int8_t)b[2];
-		break;
-	case ISA_ST:
-		in.off = (int8_t)b[2];
-		in.src = 0;
-		in.imm = pick_imm(b);
-		break;
-	case ISA_STX:
-		in.off = (int8_t)b[2];
-		if ((op & 0xe0) == ISA_ATOMIC)
-			in.imm = atomic_ops[b[3] % (sizeof(atomic_ops) / sizeof(atomic_ops[0]))];
-		break;
-	case ISA_JMP:
-	case ISA_JMP32:
-		in.off = (int16_t)((int8_t)b[2] % 12);
-		if (op == (ISA_JMP | ISA_CALL)) {
-			in.src = b[3] & 1 ? ISA_CALL_LOCAL : 0;
-			in.dst = 0;
-			in.imm = in.src ? in.off : b[4] & 7 ? HELPER_MIX : HELPER_UNKNOWN;
-			in.off = 0;
-		} else if (op == (ISA_JMP | ISA_CALL | ISA_X)) {
-			in.src = 0;
-			in.off = 0;
-		} else if (op == (ISA_JMP | ISA_JA) || op == (ISA_JMP | ISA_EXIT)) {
-			in.dst = in.src = 0;
-			if (op == (ISA_JMP | ISA_EXIT))
-				in.off = 0;
-		} else if (op == (ISA_JMP32 | ISA_JA)) {
-			in.dst = in.src = 0;
-			in.imm = in.off;
-			in.off = 0;
-		} else {
-			in.imm = x ? 0 : pick_imm(b);
-			in.src = x ? in.src : 0;
-		}
-		break;
-	case ISA_LD:
-		if (room < 2)
-			return 0;
-		in.src = 0;
-		in.imm = pick_imm(b);
-		out[0] = in;
-		out[1] = (struct isa_insn){.imm = (int32_t)(b[5] | b[6] << 8) * (b[7] & 1 ? -1 : 1)};
-		return 2;
-	default: /* ALU, ALU64 */
-		in.imm = x ? 0 : pick_imm(b);
-		in.src = x ? in.src : 0;
-		if (isa_op(op) == ISA_DIV || isa_op(op) == ISA_MOD)
-			in.off = b[2] & 1;
-		else if (isa_op(op) == ISA_MOV && x)
-			in.off = (int16_t[]){0, 8, 16, 32}[b[2] % (cls == ISA_ALU64 ? 4 : 3)];
-		if (isa_op(op) == ISA_END) {
-			in.src = 0;
-			in.imm = (int32_t[]){16, 32, 64}[b[3] % 3];
-		}
-		if (isa_op(op) == ISA_NEG)
-			in.src = 0, in.imm = 0;
-		break;
-	}
-	out[0] = in;
-	return 1;
-}
-
-static bool is_jump(const struct isa_insn *in)
-{
-	uint8_t cls = in->opcode & 7;
-
-	return (cls == ISA_JMP || cls == ISA_JMP32) && in->opcode != (ISA_JMP | ISA_EXIT) &&
-	       in->opcode != (ISA_JMP | ISA_CALL | ISA_X) &&
-	       !(in->opcode == (ISA_JMP | ISA_CALL) && in->src != ISA_CALL_LOCAL);
-}
-
-/*
- * The program of an input: its instructions, r1-r5 reset after helper
- * calls, then exit; a jump whose target is outside or the second slot of
- * an lddw goes to the exit instead.
- */
-static size_t build(const uint8_t *data, size_t size, struct isa_insn *p)
-{
-	bool second[MAX_INSNS] = {false}, local_calls = false;
-	size_t n = 0;
-
-	for (; n < PROLOGUE; n++)
-		p[n] = (struct isa_insn){.opcode = ISA_ST | ISA_MEM | ISA_DW,
-					 .dst = ISA_REG_FP,
-					 .off = (int16_t)(-8 * (int)(n + 1))};
-
-	for (size_t i = 0; i + 8 <= size && n + 7 < MAX_INSNS; i += 8) {
-		size_t k = shape(data + i, p + n, MAX_INSNS - 7 - n);
-
-		if (!k)
-			break;
-		if (k == 2)
-			second[n + 1] = true;
-		n += k;
-		if (p[n - 1].opcode == (ISA_JMP | ISA_CALL) && p[n - 1].src != ISA_CALL_LOCAL) {
-			for (uint8_t r = 1; r <= 5; r++)
-				p[n++] = (struct isa_insn){.opcode = ISA_ALU64 | ISA_MOV | ISA_K,
-							   .dst = r,
-							   .imm = r * 11};
-		}
-	}
-	p[n++] = (struct isa_insn){.opcode = ISA_JMP | ISA_EXIT};
-	for (size_t pc = 0; pc < n; pc++) {
-		bool by_imm = p[pc].opcode == (ISA_JMP | ISA_CALL) ||
-			      p[pc].opcode == (ISA_JMP32 | ISA_JA);
-		int64_t t;
-
-		local_calls |= p[pc].opcode == (ISA_JMP | ISA_CALL) && p[pc].src == ISA_CALL_LOCAL;
-		if (second[pc] || !is_jump(&p[pc]))
-			continue;
-		t = (int64_t)pc + 1 + (by_imm ? p[pc].imm : p[pc].off);
-		if (t >= 0 && t < (int64_t)n && !second[t])
-			continue;
-		if (by_imm)
-			p[pc].imm = (int32_t)(n - 1 - pc - 1);
-		else
-			p[pc].off = (int16_t)(n - 1 - pc - 1);
-	}
-	for (size_t pc = PROLOGUE; local_calls && pc < n; pc++) {
-		bool fetch = (p[pc].opcode & 0xe7) == (ISA_ATOMIC | ISA_STX) && (p[pc].imm & ISA_FETCH);
-
-		if (second[pc])
-			continue;
-		if ((p[pc].opcode & 7) == ISA_LDX && p[pc].src == ISA_REG_FP)
-			p[pc].src = 1;
-		if (fetch && p[pc].dst == ISA_REG_FP)
-			p[pc].dst = 1;
-	}
-	return n;
-}
+#define AOT_EVERY 32
 
 struct outcome {
 	int load, run;
@@ -237,10 +46,47 @@ struct outcome {
 	char err[256];
 };
 
-/* Both engines run on this one buffer: r1 is its address, which programs may compute with. */
+/* Every engine runs on this one buffer: r1 is its address, which programs may compute with. */
 static uint8_t mem[MEM_LEN];
 
-static void run_on(enum uebpf_engine e, const struct isa_insn *p, size_t n, struct outcome *o)
+/* A private AOT cache, emptied after each load: fuzzing makes a new object per program. */
+static char aot_dir[64];
+
+static void aot_clean(void)
+{
+	DIR *d = opendir(aot_dir);
+	struct dirent *de;
+	char path[320];
+
+	while (d && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", aot_dir, de->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+}
+
+static void aot_remove(void)
+{
+	aot_clean();
+	rmdir(aot_dir);
+}
+
+static void aot_setup(void)
+{
+	if (aot_dir[0])
+		return;
+	snprintf(aot_dir, sizeof(aot_dir), "/tmp/uebpf-fuzz-aot-XXXXXX");
+	if (!mkdtemp(aot_dir) || uebpf_aot_set_cache_dir(aot_dir))
+		fuzz_fail("cannot make an AOT cache directory");
+	atexit(aot_remove);
+	setenv("UEBPF_AOT_FALLBACK", "0", 1);
+}
+
+static void run_on(enum uebpf_engine e, bool verify, const struct isa_insn *p, size_t n,
+		   struct outcome *o)
 {
 	struct uebpf_vm *vm = uebpf_vm_create();
 
@@ -249,10 +95,15 @@ static void run_on(enum uebpf_engine e, const struct isa_insn *p, size_t n, stru
 		mem[i] = (uint8_t)(i * 37 + 5);
 	if (!vm)
 		fuzz_fail("out of memory");
-	if (uebpf_vm_set_engine(vm, e) || uebpf_vm_set_insn_budget(vm, BUDGET) ||
-	    uebpf_vm_register_helper(vm, HELPER_MIX, "mix", h_mix))
+	if (e == UEBPF_ENGINE_AOT)
+		aot_setup();
+	if (uebpf_vm_set_engine(vm, e) || uebpf_vm_set_insn_budget(vm, verify ? 0 : BUDGET) ||
+	    (verify && uebpf_vm_set_verify(vm, UEBPF_PROG_RAW_MEM)) ||
+	    uebpf_vm_register_helper(vm, FUZZ_HELPER_MIX, "mix", fuzz_mix))
 		fuzz_fail("cannot set up a VM");
 	o->load = uebpf_vm_load(vm, p, n * sizeof(*p), o->err, sizeof(o->err));
+	if (e == UEBPF_ENGINE_AOT)
+		aot_clean();
 	if (!o->load) {
 		o->run = uebpf_vm_run(vm, mem, MEM_LEN, &o->r0, o->err, sizeof(o->err));
 		o->budget = o->run && strstr(o->err, "budget");
@@ -263,13 +114,6 @@ static void run_on(enum uebpf_engine e, const struct isa_insn *p, size_t n, stru
 	uebpf_vm_destroy(vm);
 }
 
-/*
- * The interpreter stops on the budget at the exact instruction, the JIT on
- * entering the first block it cannot finish: so the JIT may stop on the
- * budget where the interpreter goes on into a fault of that block, but
- * where the interpreter runs out, so does the JIT, and a JIT budget stop
- * means the interpreter did not finish either.
- */
 /* The program that made the engines differ, before fuzz_fail says how. */
 static void show(const struct isa_insn *p, size_t n)
 {
@@ -279,12 +123,21 @@ static void show(const struct isa_insn *p, size_t n)
 	free(text);
 }
 
-static void compare(const struct outcome *a, const struct outcome *j, const struct isa_insn *p,
-		    size_t n)
+/*
+ * a is the interpreter's outcome, j another engine's (named). The
+ * interpreter stops on the budget at the exact instruction, the JIT on
+ * entering the first block it cannot finish: so the JIT may stop on the
+ * budget where the interpreter goes on into a fault of that block, but
+ * where the interpreter runs out, so does the JIT, and a JIT budget stop
+ * means the interpreter did not finish either.
+ */
+static void compare(const struct outcome *a, const struct outcome *j, const char *name,
+		    const struct isa_insn *p, size_t n)
 {
 	if (a->load != j->load) {
 		show(p, n);
-		fuzz_fail("load: interp %d (%s), jit %d (%s)", a->load, a->err, j->load, j->err);
+		fuzz_fail("load: interp %d (%s), %s %d (%s)", a->load, a->err, name, j->load,
+			  j->err);
 	}
 	if (a->load)
 		return;
@@ -292,30 +145,57 @@ static void compare(const struct outcome *a, const struct outcome *j, const stru
 		if (j->budget && a->run)
 			return;
 		show(p, n);
-		fuzz_fail("budget: interp %d (%s), jit %d (%s)", a->run, a->err, j->run, j->err);
+		fuzz_fail("budget: interp %d (%s), %s %d (%s)", a->run, a->err, name, j->run,
+			  j->err);
 	}
 	if (a->run != j->run) {
 		show(p, n);
-		fuzz_fail("run: interp %d (%s), jit %d (%s)", a->run, a->err, j->run, j->err);
+		fuzz_fail("run: interp %d (%s), %s %d (%s)", a->run, a->err, name, j->run, j->err);
 	}
 	if (!a->run && a->r0 != j->r0) {
 		show(p, n);
-		fuzz_fail("r0: interp %#" PRIx64 ", jit %#" PRIx64, a->r0, j->r0);
+		fuzz_fail("r0: interp %#" PRIx64 ", %s %#" PRIx64, a->r0, name, j->r0);
 	}
 	if (memcmp(a->mem, j->mem, MEM_LEN)) {
 		show(p, n);
-		fuzz_fail("memory differs after the run (%s)", a->run ? a->err : "no fault");
+		fuzz_fail("memory differs after the run on %s (%s)", name,
+			  a->run ? a->err : "no fault");
 	}
+}
+
+/* Whether this input also runs on the AOT engine: a function of the bytes, so replays agree. */
+static bool aot_sampled(const uint8_t *data, size_t size)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < size; i++)
+		h = (h ^ data[i]) * 16777619u;
+	return h % AOT_EVERY == 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct isa_insn p[MAX_INSNS];
+	struct isa_insn p[FUZZ_MAX_INSNS];
 	struct outcome a, j;
-	size_t n = build(data, size, p);
+	size_t n = fuzz_build(data, size, p);
 
-	run_on(UEBPF_ENGINE_INTERP, p, n, &a);
-	run_on(UEBPF_ENGINE_JIT, p, n, &j);
-	compare(&a, &j, p, n);
+	run_on(UEBPF_ENGINE_INTERP, false, p, n, &a);
+	run_on(UEBPF_ENGINE_JIT, false, p, n, &j);
+	compare(&a, &j, "jit", p, n);
+
+	/* the verdict is the engines' common step: a refused program ends here */
+	run_on(UEBPF_ENGINE_INTERP, true, p, n, &a);
+	if (a.load)
+		return 0;
+	run_on(UEBPF_ENGINE_JIT, true, p, n, &j);
+	compare(&a, &j, "verified jit", p, n);
+	if (a.run) {
+		show(p, n);
+		fuzz_fail("a verified program faulted: %s", a.err);
+	}
+	if (aot_sampled(data, size)) {
+		run_on(UEBPF_ENGINE_AOT, true, p, n, &j);
+		compare(&a, &j, "verified aot", p, n);
+	}
 	return 0;
 }

@@ -6,10 +6,14 @@
  * Also the load-time errors of map references, and bad arguments (forged
  * handles, pointers outside the program's memory) answered with errors.
  */
+#define _GNU_SOURCE
 #include <linux/bpf.h>
+#include <sched.h>
 #include <stdint.h>
+#include <sys/rseq.h>
 
 #include "harness.h"
+#include "jit/jit.h"
 
 /* r6 = the results buffer; each line of a program stores one result. */
 #define PROLOGUE "mov %r6, %r1\n"
@@ -464,12 +468,147 @@ static void test_bad_arguments(void)
 	close_env(&env);
 }
 
+/*
+ * Lookups where the map in r1 is known, which the JIT and AOT engines do
+ * themselves (arrays computed in place, other maps' lookups called
+ * directly): every answer must be map_lookup's (the entry's address, this
+ * CPU's copy, NULL past the end), with the key on the frame (the engine's
+ * path), in the program's memory or past the frame (the helper's path). On
+ * the JIT, the code must hold the arrays' values' addresses: the lookups
+ * were inlined.
+ */
+static void test_array_inline(void)
+{
+	struct maps_env env = {0};
+	uint64_t res[12], r0 = 0, val = 9;
+	uint32_t key;
+	struct map_array_inline arr, parr;
+	struct uebpf_vm *vm;
+	char err[256] = "";
+	cpu_set_t set, old;
+	int ret, cpu;
+	const char *prog = PROLOGUE
+		/* key 2, 3 (last), 4 (past the end), on the stack */
+		"stw [%r10-4], 2\n"
+		"lddw %r1, map_fd:0\n" KEY_VAL "call 1\n"
+		"stxdw [%r6], %r0\n"
+		"stw [%r10-4], 3\n"
+		"lddw %r1, map_fd:0\n" KEY_VAL "call 1\n"
+		"stxdw [%r6+8], %r0\n"
+		"stw [%r10-4], 4\n"
+		"lddw %r1, map_fd:0\n" KEY_VAL "call 1\n"
+		"stxdw [%r6+16], %r0\n"
+		/* key 1 at the bottom of the frame, key 0xffffffff */
+		"stw [%r10-512], 1\n"
+		"lddw %r1, map_fd:0\n"
+		"mov %r2, %r10\n"
+		"add %r2, -512\n"
+		"call 1\n"
+		"stxdw [%r6+24], %r0\n"
+		"stw [%r10-4], -1\n"
+		"lddw %r1, map_fd:0\n" KEY_VAL "call 1\n"
+		"stxdw [%r6+32], %r0\n"
+		/* key 1 in the program's memory (res[9]): the helper's path */
+		"stw [%r6+72], 1\n"
+		"lddw %r1, map_fd:0\n"
+		"mov %r2, %r6\n"
+		"add %r2, 72\n"
+		"call 1\n"
+		"stxdw [%r6+40], %r0\n"
+		/* a key overlapping the frame's top: not the frame's, the helper refuses it */
+		"lddw %r1, map_fd:0\n"
+		"mov %r2, %r10\n"
+		"add %r2, -2\n"
+		"call 1\n"
+		"stxdw [%r6+48], %r0\n"
+		/* per-CPU: key 1 and key 2 (past the end) */
+		"stw [%r10-4], 1\n"
+		"lddw %r1, map_fd:1\n" KEY_VAL "call 1\n"
+		"stxdw [%r6+56], %r0\n"
+		"stw [%r10-4], 2\n"
+		"lddw %r1, map_fd:1\n" KEY_VAL "call 1\n"
+		"stxdw [%r6+64], %r0\n"
+		/* a hash map: key 5 on the frame, key 5 past the frame's top */
+		"stw [%r10-8], 5\n"
+		"lddw %r1, map_fd:2\n"
+		"mov %r2, %r10\n"
+		"add %r2, -8\n"
+		"call 1\n"
+		"stxdw [%r6+80], %r0\n"
+		"stw [%r10-4], 5\n"
+		"lddw %r1, map_fd:2\n"
+		"mov %r2, %r10\n"
+		"add %r2, -3\n"
+		"call 1\n"
+		"stxdw [%r6+88], %r0\n" EPILOGUE;
+
+	env.fds[0] = make_map(BPF_MAP_TYPE_ARRAY, 4, 12, 4, 0);
+	env.fds[2] = make_map(BPF_MAP_TYPE_HASH, 4, 8, 4, 0);
+	key = 5;
+	REQUIRE(map_update_user(env.fds[2], &key, &val, BPF_ANY) == 0, "hash key 5");
+	env.fds[1] = make_map(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 2, 0);
+	REQUIRE(map_array_inline_info(env.fds[0], &arr) == 0 &&
+			map_array_inline_info(env.fds[1], &parr) == 0,
+		"array inline info");
+	/* on one CPU, so that the copy the program gets is known */
+	sched_getaffinity(0, sizeof(old), &old);
+	cpu = sched_getcpu();
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	vm = load_text(&env, prog, err, sizeof(err), &ret);
+	REQUIRE(vm, "inline lookup program loads: %d %s", ret, err);
+	memset(res, 0xa5, sizeof(res));
+	ret = uebpf_vm_run(vm, res, sizeof(res), &r0, err, sizeof(err));
+	cpu = sched_getcpu();
+	sched_setaffinity(0, sizeof(old), &old);
+	EXPECT(ret == 0, "inline lookup program runs: %s", err);
+	EXPECT(res[0] == (uintptr_t)(arr.values + 2 * arr.stride), "key 2: %llx",
+	       (unsigned long long)res[0]);
+	EXPECT(res[1] == (uintptr_t)(arr.values + 3 * arr.stride), "key 3 (last): %llx",
+	       (unsigned long long)res[1]);
+	EXPECT(res[2] == 0, "key 4, past the end: NULL, got %llx", (unsigned long long)res[2]);
+	EXPECT(res[3] == (uintptr_t)(arr.values + arr.stride), "key at the frame's bottom: %llx",
+	       (unsigned long long)res[3]);
+	EXPECT(res[4] == 0, "key 0xffffffff: NULL, got %llx", (unsigned long long)res[4]);
+	EXPECT(res[5] == (uintptr_t)(arr.values + arr.stride), "key in memory: %llx",
+	       (unsigned long long)res[5]);
+	EXPECT(res[6] == 0, "key past the frame's top: NULL, got %llx", (unsigned long long)res[6]);
+	EXPECT(res[7] == (uintptr_t)(parr.values + parr.stride + (uint64_t)cpu * parr.cpu_step),
+	       "per-CPU key 1 on CPU %d: %llx", cpu, (unsigned long long)res[7]);
+	EXPECT(res[8] == 0, "per-CPU key 2, past the end: NULL, got %llx",
+	       (unsigned long long)res[8]);
+	key = 5;
+	EXPECT(res[10] == (uintptr_t)map_lookup(env.fds[2], &key), "hash key 5: %llx",
+	       (unsigned long long)res[10]);
+	EXPECT(res[11] == 0, "hash key past the frame's top: NULL, got %llx",
+	       (unsigned long long)res[11]);
+	if (engine == UEBPF_ENGINE_JIT) {
+		uint64_t values[2] = {(uintptr_t)arr.values, (uintptr_t)parr.values};
+		bool found[2] = {false, false};
+		const void *code;
+		size_t len;
+
+		for (size_t pc = 0; !jit_insn_range(vm, pc, &code, &len); pc++)
+			for (size_t i = 0; i + 8 <= len; i++)
+				for (int m = 0; m < 2; m++)
+					found[m] |=
+						!memcmp((const uint8_t *)code + i, &values[m], 8);
+		/* per-CPU arrays only where glibc registered rseq, for the CPU */
+		EXPECT(found[0] && found[1] == (__rseq_size != 0),
+		       "the JIT inlined the array and per-CPU lookups: %d %d", found[0], found[1]);
+	}
+	uebpf_vm_destroy(vm);
+	close_env(&env);
+}
+
 int main(int argc, char **argv)
 {
 	parse_engine(argc, argv);
 	test_hash();
 	test_array_and_idx();
 	test_percpu();
+	test_array_inline();
 	test_queue_stack();
 	test_ringbuf();
 	test_ringbuf_corrupt();

@@ -7,8 +7,8 @@
  * key twice, and the element count is within max_entries and matches.
  * Then lock-free readers against writers that keep moving elements between
  * buckets: keys present throughout are always found with their own value,
- * keys never inserted never are. Then the same churn on an LRU_HASH map,
- * where no insert may fail.
+ * keys never inserted never are; the same for LPM_TRIE lookups. Then the
+ * same churn on an LRU_HASH map, where no insert may fail.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -272,10 +272,94 @@ static void test_lru(void)
 	map_close(m);
 }
 
+/*
+ * LPM: the program-side lookup reads without the lock (a seqlock, lpm.c).
+ * 10.0.0.0/8 stays in the trie while writers insert and delete prefixes
+ * around it (and 10.1.0.0/16 above it), so its nodes move and are reused:
+ * a lookup of 10.1.2.3 must find an entry every time, and a lookup of
+ * 11.0.0.1 none.
+ */
+struct lpm_key4 {
+	uint32_t prefixlen;
+	uint8_t addr[4];
+};
+
+static void *lpm_read(void *arg)
+{
+	struct reader *r = arg;
+	struct lpm_key4 in = {32, {10, 1, 2, 3}}, out = {32, {11, 0, 0, 1}};
+
+	for (int i = 0; i < READS; i++) {
+		if (!map_lookup(r->m, &in))
+			r->missed++;
+		if (map_lookup(r->m, &out))
+			r->phantom++;
+	}
+	return NULL;
+}
+
+static void *lpm_churn(void *arg)
+{
+	struct worker *w = arg;
+	uint64_t v = 16;
+
+	while (!__atomic_load_n(&stop_writers, __ATOMIC_RELAXED)) {
+		unsigned x = (unsigned)rand_r(&w->seed);
+		struct lpm_key4 k = {8 + x % 17,
+				     {10, (uint8_t)(x >> 8 & 3), (uint8_t)(x >> 16), 0}};
+
+		if (k.prefixlen == 8)
+			continue;
+		if (x >> 30)
+			map_update(w->m, &k, &v, BPF_ANY);
+		else
+			map_delete(w->m, &k);
+	}
+	return NULL;
+}
+
+static void test_lpm_lockless_reads(void)
+{
+	struct map_attr a = {.type = BPF_MAP_TYPE_LPM_TRIE,
+			     .key_size = sizeof(struct lpm_key4),
+			     .value_size = 8,
+			     .max_entries = 1024,
+			     .flags = BPF_F_NO_PREALLOC};
+	struct lpm_key4 base = {8, {10, 0, 0, 0}};
+	struct worker w[2] = {{.seed = 3}, {.seed = 4}};
+	struct reader r[2];
+	pthread_t wt[2], rt[2];
+	struct map *m = NULL;
+	uint64_t v = 8;
+
+	__atomic_store_n(&stop_writers, 0, __ATOMIC_RELAXED);
+	EXPECT_RET(map_create(&a, &m, NULL, 0), 0);
+	if (!m)
+		return;
+	EXPECT_RET(map_update(m, &base, &v, BPF_NOEXIST), 0);
+	for (int i = 0; i < 2; i++) {
+		w[i].m = m;
+		r[i] = (struct reader){.m = m};
+		pthread_create(&wt[i], NULL, lpm_churn, &w[i]);
+		pthread_create(&rt[i], NULL, lpm_read, &r[i]);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(rt[i], NULL);
+	__atomic_store_n(&stop_writers, 1, __ATOMIC_RELAXED);
+	for (int i = 0; i < 2; i++) {
+		pthread_join(wt[i], NULL);
+		EXPECT(!r[i].missed && !r[i].phantom,
+		       "LPM reader %d: %llu lookups found no entry, %llu found one for 11.0.0.1", i,
+		       (unsigned long long)r[i].missed, (unsigned long long)r[i].phantom);
+	}
+	map_close(m);
+}
+
 int main(void)
 {
 	test_hash();
 	test_lockless_reads();
+	test_lpm_lockless_reads();
 	test_lru();
 	return check_summary();
 }

@@ -8,6 +8,7 @@
 
 #include <bpf/bpf.h>
 
+#include "rules.h"
 #include "vtest.h"
 
 char *vt_read_file(const char *path)
@@ -51,6 +52,8 @@ static enum bpf_prog_type kernel_type(enum uebpf_prog_type type)
 		return BPF_PROG_TYPE_KPROBE;
 	case UEBPF_PROG_RAW_TRACEPOINT:
 		return BPF_PROG_TYPE_RAW_TRACEPOINT;
+	case UEBPF_PROG_TRACEPOINT:
+		return BPF_PROG_TYPE_TRACEPOINT;
 	default:
 		return BPF_PROG_TYPE_SOCKET_FILTER;
 	}
@@ -127,4 +130,23 @@ bool vt_kernel_available(char *why, size_t len)
 		return false;
 	}
 	return true;
+}
+
+int vt_kernel_maps(const struct rule_map *maps, unsigned n, int *fds)
+{
+	for (unsigned i = 0; i < n; i++) {
+		LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = maps[i].flags);
+		char value[64] = "hi";
+		uint32_t key = 0;
+
+		fds[i] = bpf_map_create((enum bpf_map_type)maps[i].type, NULL, maps[i].key_size,
+					maps[i].value_size, maps[i].max_entries, &o);
+		if (fds[i] < 0)
+			return fds[i];
+		if (maps[i].flags & BPF_F_RDONLY_PROG) {
+			if (bpf_map_update_elem(fds[i], &key, value, 0) || bpf_map_freeze(fds[i]))
+				return -errno;
+		}
+	}
+	return 0;
 }

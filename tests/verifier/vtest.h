@@ -34,6 +34,15 @@ int vt_kernel_verdict(enum uebpf_prog_type type, const struct isa_insn *insns, s
 int vt_kernel_stats(enum uebpf_prog_type type, const struct isa_insn *insns, size_t n,
 		    unsigned *verify_us, unsigned *processed);
 
+struct rule_map;
+
+/*
+ * The corpus maps in the kernel, their fds in fds: the read-only one (flag
+ * BPF_F_RDONLY_PROG) holds the string "hi" at offset 0 and is frozen.
+ * Returns 0 or a negative errno.
+ */
+int vt_kernel_maps(const struct rule_map *maps, unsigned n, int *fds);
+
 /* Whether the kernel can load programs here; if not, why says so. */
 bool vt_kernel_available(char *why, size_t len);
 

@@ -26,6 +26,14 @@ int cmd_asm(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_aot(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_maps(int argc, char **argv);
 
 /* "uebpf CMD: message" on stderr; they return CLI_FAIL and CLI_USAGE. */
 __attribute__((format(printf, 2, 3))) int cli_error(const char *cmd, const char *fmt, ...);

@@ -14,6 +14,14 @@ static const struct {
 	{"disasm", cmd_disasm},
 	{"run", cmd_run},
 	{"aot", cmd_aot},
+	{"verify", cmd_verify},
+	{"load", cmd_load},
+	{"start", cmd_start},
+	{"trace", cmd_trace},
+	{"attach", cmd_attach},
+	{"detach", cmd_detach},
+	{"bench", cmd_bench},
+	{"maps", cmd_maps},
 };
 
 static const char cli_help[] =
@@ -34,8 +42,27 @@ static const char cli_help[] =
 	"  run OBJ [--prog NAME] [--data-in F] [--data-out F] [--ctx-in F] [--ctx-out F]\n"
 	"          [--repeat N] [--engine E] [--json] [--dump-maps]\n"
 	"                      load an ELF object through libbpf and test-run a program\n"
-	"  aot FILE -o OUT.so | aot --emit-c FILE\n"
+	"  aot FILE|OBJ [--prog NAME] -o OUT.so | aot --emit-c FILE|OBJ\n"
 	"                      compile a program to a shared object, or print its C\n"
+	"  verify OBJ [--prog NAME] [--log-level 0|1|2] [--stats]\n"
+	"                      verify an ELF object's programs as the kernel would\n"
+	"  load [--registry R] CMD...\n"
+	"                      run a libbpf loader with bpf() answered by uebpf; its\n"
+	"                      uprobes go into the registry R\n"
+	"  start [--registry R] [--engine E] CMD...\n"
+	"                      run CMD with the agent: R's uprobes run in it\n"
+	"  trace OBJ [--engine E] [--prog NAME]... [--hist MAP] -- CMD...\n"
+	"                      attach OBJ's uprobes to CMD, print trace_printk lines,\n"
+	"                      ring buffer records and, at the end, the maps\n"
+	"  attach PID [--registry R]\n"
+	"                      load the agent into a running process (ptrace) and\n"
+	"                      start it on a registry's probes\n"
+	"  detach PID          remove every probe the agent installed in PID\n"
+	"  bench SUITE.yaml [--engine E] [--kernel] [--native] [--csv OUT] [--html OUT]\n"
+	"                      run a benchmark suite (bpf_performance's YAML format)\n"
+	"  maps OBJ [--contents] | maps --pinned PATH\n"
+	"                      list an object's maps (and their entries), or print\n"
+	"                      a pinned map\n"
 	"\n"
 	"Engines: interp (default), jit, aot.\n"
 	"'uebpf COMMAND --help' describes a command.\n"

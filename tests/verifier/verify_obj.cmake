@@ -1,0 +1,36 @@
+# One object of the accepted/rejected corpus: `uebpf verify OBJ --stats` must
+# give EXPECT (accept or reject); as root with bpftool, the kernel's verifier
+# must give KERNEL (accept, reject), or the test says where they differ
+# (KERNEL=differs: a difference listed in KNOWN_DIFFERENCES.md).
+execute_process(COMMAND ${UEBPF} verify ${OBJ} --stats
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("${out}${err}")
+if(EXPECT STREQUAL "accept" AND NOT rc EQUAL 0)
+  message(FATAL_ERROR "uebpf rejects ${OBJ}")
+elseif(EXPECT STREQUAL "reject" AND NOT out MATCHES "REJECTED")
+  message(FATAL_ERROR "uebpf does not reject ${OBJ} (exit ${rc})")
+endif()
+execute_process(COMMAND id -u OUTPUT_VARIABLE uid OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(NOT BPFTOOL OR NOT uid STREQUAL "0")
+  message("kernel half skipped: needs root and bpftool")
+  return()
+endif()
+set(pin /sys/fs/bpf/uebpf-verify-${NAME})
+file(REMOVE_RECURSE ${pin})
+execute_process(COMMAND ${BPFTOOL} prog loadall ${OBJ} ${pin}
+  RESULT_VARIABLE krc OUTPUT_QUIET ERROR_VARIABLE kerr)
+file(REMOVE_RECURSE ${pin})
+if(krc EQUAL 0)
+  set(kernel accept)
+else()
+  set(kernel reject)
+endif()
+message("kernel verifier: ${kernel}")
+if(KERNEL STREQUAL "differs")
+  if(kernel STREQUAL EXPECT)
+    message(FATAL_ERROR "the kernel now agrees (${kernel}): update KNOWN_DIFFERENCES.md")
+  endif()
+elseif(NOT kernel STREQUAL KERNEL)
+  string(SUBSTRING "${kerr}" 0 3000 kerr)
+  message(FATAL_ERROR "kernel: ${kernel}, expected ${KERNEL}\n${kerr}")
+endif()
