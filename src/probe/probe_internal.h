@@ -27,6 +27,7 @@
 
 #include <asm/ptrace.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -118,6 +119,15 @@ int probe_patch_write(uintptr_t addr, const uint8_t *bytes, size_t len, char *er
 int probe_trap_install(char *err, size_t err_len);
 /* The protection (PROT_*) and end of the mapping that holds addr, from /proc/self/maps. */
 int probe_mapping(uintptr_t addr, int *prot, uintptr_t *end);
+
+/*
+ * probe_fence.c: with an int3 over addr already visible to every thread,
+ * waits until no thread is stopped inside (addr, addr + len), where the
+ * rest of the patch goes; -EBUSY if one keeps stopping there.
+ */
+int probe_fence(uintptr_t addr, size_t len);
+/* Called by the SIGTRAP handler: true when si is the fence's (it then answered it). */
+bool probe_fence_signal(const siginfo_t *si, uintptr_t ip);
 
 /* probe_resolve.c: the ELF function around addr ([*start, *start + *size)), or -ENOENT. */
 int probe_func_extent(uintptr_t addr, uintptr_t *start, size_t *size);

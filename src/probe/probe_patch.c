@@ -20,11 +20,10 @@
  * an interrupt serializes the instruction stream of that CPU; threads not
  * running refetch their instructions after a context switch anyway.
  *
- * What this cannot do: a thread preempted exactly between two instructions
- * inside the displaced bytes (e.g. after the one-byte push %rbp) resumes in
- * the middle of the new jmp. The window is a few instructions at a
- * function's entry; the ptrace injector, which stops every thread, checks
- * their program counters instead.
+ * A thread stopped between two instructions inside the bytes being
+ * replaced (after the endbr64 of endbr64; push %rbp, say) would resume in
+ * the middle of the new jmp: between the int3 and the rest, probe_fence
+ * waits until no thread is there (probe_fence.c), or the patch is undone.
  *
  * The SIGTRAP handler owns the int3s at the sites' addresses: for a trap
  * site it runs the probes with the registers from the signal frame and
@@ -86,6 +85,10 @@ static void trap_handler(int sig, siginfo_t *si, void *ucv)
 	struct pt_regs regs;
 	int saved_errno = errno;
 
+	if (probe_fence_signal(si, (uintptr_t)uc->uc_mcontext.gregs[REG_RIP])) {
+		errno = saved_errno;
+		return;
+	}
 	if (!s) {
 		sigchain_forward(&trap_chain, sig, si, ucv);
 		return;
@@ -182,8 +185,20 @@ int probe_patch_write(uintptr_t addr, const uint8_t *bytes, size_t len, char *er
 		return ret;
 	}
 	if (len > 1) {
+		uint8_t first = p[0];
+
 		p[0] = 0xcc;
 		sync_cores(page, span, prot);
+		ret = probe_fence(addr, len);
+		if (ret) {
+			p[0] = first;
+			sync_cores(page, span, prot);
+			mprotect((void *)page, span, prot);
+			errbuf_set(err, err_len,
+				   "0x%lx: a thread keeps stopping inside the bytes to patch",
+				   (unsigned long)addr);
+			return ret;
+		}
 		for (size_t i = 1; i < len; i++)
 			p[i] = bytes[i];
 		sync_cores(page, span, prot);

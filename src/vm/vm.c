@@ -211,27 +211,32 @@ int uebpf_vm_load(struct uebpf_vm *vm, const void *code, size_t code_len, char *
 		errbuf_set(err, err_len, "code length %zu is not a multiple of 8", code_len);
 		return -EINVAL;
 	}
-	ret = vm_validate(vm, code, n, err, err_len);
+	/* an aligned copy first: the caller's buffer may lie at any address */
+	vm->insns = malloc(code_len ? code_len : 1);
+	if (!vm->insns) {
+		errbuf_set(err, err_len, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(vm->insns, code, code_len);
+	ret = vm_validate(vm, vm->insns, n, err, err_len);
 	if (ret)
-		return ret;
-	ret = vm_bind_maps(vm, code, n, err, err_len);
+		goto fail_insns;
+	ret = vm_bind_maps(vm, vm->insns, n, err, err_len);
 	if (ret)
-		return ret;
-	ret = vm_verify(vm, code, n, err, err_len);
+		goto fail_insns;
+	ret = vm_verify(vm, vm->insns, n, err, err_len);
 	if (ret) {
 		vm_unbind_maps(vm);
-		return ret;
+		goto fail_insns;
 	}
-	vm->insns = malloc(code_len);
 	vm->ops = calloc(n, sizeof(*vm->ops));
-	if (!vm->insns || !vm->ops) {
+	if (!vm->ops) {
 		errbuf_set(err, err_len, "out of memory");
 		ret = -ENOMEM;
 		free(vm->proven);
 		vm->proven = NULL;
 		goto fail;
 	}
-	memcpy(vm->insns, code, code_len);
 	vm->ninsns = n;
 	vm->calls_helpers = calls_helpers(vm->insns, n);
 	vm_decode(vm, vm->insns, n, vm->ops);
@@ -252,6 +257,10 @@ fail:
 	vm->ops = NULL;
 	vm->ninsns = 0;
 	vm_unbind_maps(vm);
+	return ret;
+fail_insns:
+	free(vm->insns);
+	vm->insns = NULL;
 	return ret;
 }
 
