@@ -29,8 +29,11 @@
  * function too short for a 5-byte jmp, whose first instructions cannot be
  * relocated, or into whose first bytes a branch leads, takes the trap path
  * (int3 and SIGTRAP, microseconds per hit); an application that replaces
- * the SIGTRAP handler afterwards breaks that path. Probes live as long as
- * the library holding this code: it must not be unloaded while any is.
+ * the SIGTRAP handler afterwards breaks that path. Patching a function
+ * whose first instruction is shorter than the jmp queues SIGRTMAX to the
+ * running threads (its handler chained to the one before), to wait until
+ * none is stopped inside the bytes replaced. Probes live as long as the
+ * library holding this code: it must not be unloaded while any is.
  *
  * Every function returns 0 or a negative errno with a message in err.
  */

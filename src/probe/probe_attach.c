@@ -89,6 +89,17 @@ static int site_build(struct probe_site *s, uint8_t *img, size_t pagesz, size_t 
 			 r.orig_len);
 	}
 	if (!ret) {
+		struct probe_reloc first;
+
+		/*
+		 * The first instruction's length: a thread can stop inside the patch only
+		 * if it is shorter (it relocates, being part of what just did; if not, 1
+		 * is the safe answer).
+		 */
+		if (probe_relocate((const uint8_t *)s->addr, s->addr, avail, 1, page, &first, why,
+				   sizeof(why)))
+			first.orig_len = 1;
+		s->first_len = first.orig_len;
 		memcpy(img + PROBE_STUB_CONT, r.code, r.len);
 		s->mode = PROBE_MODE_JMP;
 		s->patch_len = PROBE_JMP_LEN;
@@ -194,12 +205,14 @@ static int site_patch(struct probe_site *s, bool on, char *err, size_t err_len)
 	int ret;
 
 	memcpy(jmp + 1, &rel, 4);
+	/* only the original code can hold a thread between two of its instructions */
 	if (!on)
-		ret = probe_patch_write(s->addr, s->orig, s->patch_len, err, err_len);
+		ret = probe_patch_write(s->addr, s->orig, s->patch_len, false, err, err_len);
 	else if (s->mode == PROBE_MODE_JMP)
-		ret = probe_patch_write(s->addr, jmp, PROBE_JMP_LEN, err, err_len);
+		ret = probe_patch_write(s->addr, jmp, PROBE_JMP_LEN, s->first_len < PROBE_JMP_LEN,
+					err, err_len);
 	else
-		ret = probe_patch_write(s->addr, (const uint8_t[]){0xcc}, 1, err, err_len);
+		ret = probe_patch_write(s->addr, (const uint8_t[]){0xcc}, 1, false, err, err_len);
 	if (!ret)
 		s->patched = on;
 	return ret;

@@ -27,7 +27,6 @@
 
 #include <asm/ptrace.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -62,6 +61,7 @@ struct probe_site {
 	size_t patch_len;		   /* bytes patched at addr: 5 (jmp) or 1 (int3) */
 	uint8_t orig[PROBE_DISPLACED_MAX]; /* the function's bytes before any patch */
 	size_t orig_len;
+	size_t first_len; /* length of the function's first instruction */
 	bool patched;
 	_Atomic(struct probe_list *) list;
 	_Atomic uint64_t missed;
@@ -115,7 +115,13 @@ int probe_relocate(const uint8_t *code, uintptr_t addr, size_t avail, size_t min
 bool probe_branches_into(uintptr_t start, uintptr_t end, uintptr_t addr, size_t len);
 
 /* probe_patch.c: writing code while other threads run it. */
-int probe_patch_write(uintptr_t addr, const uint8_t *bytes, size_t len, char *err, size_t err_len);
+/*
+ * inner: the code now at addr has an instruction boundary inside the len
+ * bytes, where a thread may be stopped; the write then waits for none to be
+ * (probe_fence).
+ */
+int probe_patch_write(uintptr_t addr, const uint8_t *bytes, size_t len, bool inner, char *err,
+		      size_t err_len);
 int probe_trap_install(char *err, size_t err_len);
 /* The protection (PROT_*) and end of the mapping that holds addr, from /proc/self/maps. */
 int probe_mapping(uintptr_t addr, int *prot, uintptr_t *end);
@@ -123,11 +129,10 @@ int probe_mapping(uintptr_t addr, int *prot, uintptr_t *end);
 /*
  * probe_fence.c: with an int3 over addr already visible to every thread,
  * waits until no thread is stopped inside (addr, addr + len), where the
- * rest of the patch goes; -EBUSY if one keeps stopping there.
+ * rest of the patch goes; -EBUSY if one keeps stopping there, or another
+ * negative errno when the threads cannot be checked.
  */
 int probe_fence(uintptr_t addr, size_t len);
-/* Called by the SIGTRAP handler: true when si is the fence's (it then answered it). */
-bool probe_fence_signal(const siginfo_t *si, uintptr_t ip);
 
 /* probe_resolve.c: the ELF function around addr ([*start, *start + *size)), or -ENOENT. */
 int probe_func_extent(uintptr_t addr, uintptr_t *start, size_t *size);

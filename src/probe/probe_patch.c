@@ -85,10 +85,6 @@ static void trap_handler(int sig, siginfo_t *si, void *ucv)
 	struct pt_regs regs;
 	int saved_errno = errno;
 
-	if (probe_fence_signal(si, (uintptr_t)uc->uc_mcontext.gregs[REG_RIP])) {
-		errno = saved_errno;
-		return;
-	}
 	if (!s) {
 		sigchain_forward(&trap_chain, sig, si, ucv);
 		return;
@@ -154,7 +150,8 @@ static void sync_cores(uintptr_t page, size_t len, int prot)
 	mprotect((void *)page, len, prot | PROT_WRITE);
 }
 
-int probe_patch_write(uintptr_t addr, const uint8_t *bytes, size_t len, char *err, size_t err_len)
+int probe_patch_write(uintptr_t addr, const uint8_t *bytes, size_t len, bool inner, char *err,
+		      size_t err_len)
 {
 	size_t pagesz = (size_t)sysconf(_SC_PAGESIZE);
 	uintptr_t page = addr & ~(pagesz - 1);
@@ -189,14 +186,18 @@ int probe_patch_write(uintptr_t addr, const uint8_t *bytes, size_t len, char *er
 
 		p[0] = 0xcc;
 		sync_cores(page, span, prot);
-		ret = probe_fence(addr, len);
+		ret = inner ? probe_fence(addr, len) : 0;
 		if (ret) {
 			p[0] = first;
 			sync_cores(page, span, prot);
 			mprotect((void *)page, span, prot);
-			errbuf_set(err, err_len,
-				   "0x%lx: a thread keeps stopping inside the bytes to patch",
-				   (unsigned long)addr);
+			if (ret == -EBUSY)
+				errbuf_set(err, err_len,
+					   "0x%lx: a thread stays inside the bytes to patch",
+					   (unsigned long)addr);
+			else
+				errbuf_set(err, err_len, "0x%lx: cannot check the threads: %s",
+					   (unsigned long)addr, strerror(-ret));
 			return ret;
 		}
 		for (size_t i = 1; i < len; i++)

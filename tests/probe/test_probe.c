@@ -3,7 +3,8 @@
  * probe: hooks on the functions of victims.S (one per kind of prologue) and
  * of a dlopened library: arguments and return values seen, exact counts
  * from several threads, recursion, longjmp, the recursion guard, bytes
- * restored by detach, attach and detach while threads call, the trap path,
+ * restored by detach, attach and detach while threads call, a patch that
+ * waits for a thread stopped inside the bytes it replaces, the trap path,
  * SIGTRAP chaining, and target resolution with its errors.
  *
  * Usage: test_probe LIBVICTIM_PATH
@@ -20,10 +21,12 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "check.h"
 #include "probe/probe.h"
+#include "probe/probe_internal.h"
 
 long victim_push(long a, long b, long c);
 long victim_endbr(long a);
@@ -36,6 +39,8 @@ long victim_call(long (*fn)(long), long a);
 double victim_fp(double x, long a);
 long victim_flags(unsigned long a, unsigned long b);
 extern char victim_flags_probe[];
+void victim_spin(volatile char *flag);
+extern char victim_spin_out[];
 extern long victim_data;
 
 /* Called through a volatile pointer, so the compiler cannot fold the calls. */
@@ -401,6 +406,71 @@ static void test_storm(void)
 	       (long)s.calls, (unsigned long)a.hits, (unsigned long)b.hits);
 }
 
+static volatile char spin_flag;
+static atomic_bool spin_done;
+
+static void *spin(void *arg)
+{
+	(void)arg;
+	victim_spin(&spin_flag);
+	atomic_store(&spin_done, true);
+	return NULL;
+}
+
+/* Moves the spinning thread out, if the signal came to it there (not to another handler). */
+static void spin_leave(int sig, siginfo_t *si, void *ucv)
+{
+	greg_t *ip = &((ucontext_t *)ucv)->uc_mcontext.gregs[REG_RIP];
+
+	(void)sig, (void)si;
+	if (*ip >= (greg_t)victim_spin && *ip < (greg_t)victim_spin_out)
+		*ip = (greg_t)victim_spin_out;
+}
+
+/*
+ * A thread stopped between two instructions inside the bytes a jmp patch
+ * replaces (here for good: it spins on a jmp at +3) must not find the
+ * middle of the new jmp there: the patch waits, gives up with -EBUSY and
+ * leaves the bytes as they were; once the thread is out, it goes through.
+ */
+static void test_fence(void)
+{
+	static const uint8_t jmp_out[PROBE_JMP_LEN] = {0xe9, 0, 0, 0, 0}; /* to +5: the ret */
+	struct sigaction sa = {.sa_sigaction = spin_leave, .sa_flags = SA_SIGINFO}, old;
+	uint8_t before[PROBE_JMP_LEN];
+	volatile char flag = 0;
+	char err[256] = "";
+	pthread_t t;
+
+	memcpy(before, victim_spin, sizeof(before));
+	REQUIRE(!sigaction(SIGUSR1, &sa, &old), "sigaction");
+	spin_flag = 0;
+	atomic_store(&spin_done, false);
+	REQUIRE(!pthread_create(&t, NULL, spin, NULL), "pthread_create");
+	while (!spin_flag)
+		sched_yield();
+	EXPECT_RET(probe_patch_write((uintptr_t)victim_spin, jmp_out, sizeof(jmp_out), true, err,
+				     sizeof(err)),
+		   -EBUSY);
+	EXPECT(strstr(err, "stays inside"), "fence: '%s'", err);
+	EXPECT(!memcmp(before, victim_spin, sizeof(before)), "fence: bytes changed under a thread");
+	while (!atomic_load(&spin_done)) {
+		pthread_kill(t, SIGUSR1);
+		usleep(1000);
+	}
+	pthread_join(t, NULL);
+	sigaction(SIGUSR1, &old, NULL);
+	EXPECT_RET(probe_patch_write((uintptr_t)victim_spin, jmp_out, sizeof(jmp_out), true, err,
+				     sizeof(err)),
+		   0);
+	victim_spin(&flag);
+	EXPECT(!flag, "fence: the patch did not land");
+	EXPECT_RET(probe_patch_write((uintptr_t)victim_spin, before, sizeof(before), false, err,
+				     sizeof(err)),
+		   0);
+	EXPECT(!memcmp(before, victim_spin, sizeof(before)), "fence: bytes not restored");
+}
+
 static void test_library(const char *path)
 {
 	void *h = dlopen(path, RTLD_NOW);
@@ -533,6 +603,7 @@ int main(int argc, char **argv)
 	test_threads();
 	test_trap_threads();
 	test_storm();
+	test_fence();
 	test_library(argv[1]);
 	test_resolve();
 	test_bad_args();

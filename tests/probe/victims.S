@@ -140,6 +140,21 @@ victim_flags_probe:
 	ret
 	.size victim_flags, . - victim_flags
 
+/*
+ * void victim_spin(char *flag): sets *flag, then spins on a jmp at +3, a
+ * boundary inside the 5 bytes a jmp patch replaces, until a signal handler
+ * moves it to victim_spin_out.
+ */
+	.globl victim_spin, victim_spin_out
+	.type victim_spin, @function
+	.p2align 4
+victim_spin:
+	movb $1, (%rdi)
+1:	jmp 1b
+victim_spin_out:
+	ret
+	.size victim_spin, . - victim_spin
+
 	.data
 	.globl victim_data
 	.p2align 3
