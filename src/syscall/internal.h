@@ -210,6 +210,13 @@ void sys_attach_unlock(void);
 /* The registry of UEBPF_REGISTRY, opened at first use; NULL without one (in-process). */
 struct reg;
 int sys_registry(struct reg **out);
+/*
+ * The fds of a new perf event or link (perf_event.c): with a registry, the
+ * caller's *user_fd holds the attachment file's lock and obj->fd is the
+ * table's unlocked description of it; without one, an empty memfd named
+ * after what and *user_fd -1. cmd names the command in messages.
+ */
+int sys_attach_fds(struct sys_obj *obj, const char *what, const char *cmd, int *user_fd);
 /* Write the program into the registry, once; its name is then prog->reg_name. */
 int sys_prog_export(struct reg *r, struct sys_obj *prog);
 

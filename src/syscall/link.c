@@ -22,34 +22,6 @@
 #include "registry/registry.h"
 #include "syscall/internal.h"
 
-static int link_fds(struct sys_obj *obj, int *user_fd)
-{
-	char proc[64], err[512];
-	struct reg *r;
-	int ret = sys_registry(&r);
-
-	if (ret)
-		return ret;
-	if (!r) {
-		obj->fd = sys_obj_memfd("link", "perf_event");
-		*user_fd = -1;
-		return obj->fd < 0 ? obj->fd : 0;
-	}
-	ret = reg_attach_new(r, user_fd, err, sizeof(err));
-	if (ret) {
-		sys_error("%s", err);
-		return ret;
-	}
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", *user_fd);
-	obj->fd = open(proc, O_RDWR | O_CLOEXEC);
-	if (obj->fd < 0) {
-		ret = -errno;
-		sys_error("BPF_LINK_CREATE: %s: %s", proc, strerror(errno));
-		close(*user_fd);
-	}
-	return ret;
-}
-
 static int check_create(const union bpf_attr *attr, struct sys_obj **prog, struct sys_obj **ev)
 {
 	int ret = sys_check_attr(attr, SYS_ATTR_END(link_create.perf_event.bpf_cookie),
@@ -103,7 +75,7 @@ int sys_link_create(union bpf_attr *attr)
 	obj->kind = SYS_LINK;
 	obj->link.prog = prog;
 	obj->link.event = ev;
-	ret = link_fds(obj, &user_fd);
+	ret = sys_attach_fds(obj, "link", "BPF_LINK_CREATE", &user_fd);
 	if (ret)
 		goto fail;
 	sys_attach_lock();

@@ -126,7 +126,7 @@ static int check_target(pid_t pid, int cpu, int group_fd, unsigned long flags, i
 	return 0;
 }
 
-static int event_fds(struct sys_obj *obj, int *user_fd)
+int sys_attach_fds(struct sys_obj *obj, const char *what, const char *cmd, int *user_fd)
 {
 	char proc[64], err[512];
 	struct reg *r;
@@ -135,7 +135,7 @@ static int event_fds(struct sys_obj *obj, int *user_fd)
 	if (ret)
 		return ret;
 	if (!r) {
-		obj->fd = sys_obj_memfd("perf_event", "uprobe");
+		obj->fd = sys_obj_memfd(what, "uprobe");
 		*user_fd = -1;
 		return obj->fd < 0 ? obj->fd : 0;
 	}
@@ -149,7 +149,7 @@ static int event_fds(struct sys_obj *obj, int *user_fd)
 	obj->fd = open(proc, O_RDWR | O_CLOEXEC);
 	if (obj->fd < 0) {
 		ret = -errno;
-		sys_error("perf_event_open: %s: %s", proc, strerror(errno));
+		sys_error("%s: %s: %s", cmd, proc, strerror(errno));
 		close(*user_fd);
 	}
 	return ret;
@@ -190,7 +190,7 @@ long syscall_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu, i
 	obj->event.pid = filter;
 	obj->event.offset = attr->config2;
 	obj->event.enabled = !attr->disabled;
-	ret = event_fds(obj, &user_fd);
+	ret = sys_attach_fds(obj, "perf_event", "perf_event_open", &user_fd);
 	if (!ret)
 		ret = user_fd >= 0 ? sys_obj_add_user_fd(obj, user_fd) : sys_obj_add(obj);
 	/* the kernel's event fds are close-on-exec only when asked */

@@ -81,19 +81,7 @@ static struct map *resolve(void *ctx, unsigned kind, int32_t imm)
 
 static int verifier_map_of(void *ctx, const struct isa_insn *insn, struct verifier_map *out)
 {
-	struct map *m = resolve(ctx, insn->src, insn->imm);
-	const struct map_info *mi;
-
-	if (!m)
-		return -EBADF;
-	mi = map_info(m);
-	*out = (struct verifier_map){.type = mi->type,
-				     .key_size = mi->key_size,
-				     .value_size = mi->value_size,
-				     .max_entries = mi->max_entries,
-				     .flags = mi->flags,
-				     .handle = m};
-	return 0;
+	return verifier_map_describe(resolve(ctx, insn->src, insn->imm), out);
 }
 
 static bool verify_wanted(uint32_t prog_type)

@@ -13,6 +13,8 @@
  * fall-throughs, subprogram entries) and static register liveness, the
  * registers each instruction may read before they are written again within
  * its subprogram. A call reads r1-r5 and writes r0-r5; exit reads r0.
+ * And the live registers whose scalar value may matter (precise_before):
+ * pruning compares only those scalars' bounds.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -258,7 +260,89 @@ static void uses_defs(const struct isa_insn *in, uint16_t *use, uint16_t *def)
 	}
 }
 
-static void compute_liveness(struct venv *env, const bool *second)
+static uint16_t live_before(const struct venv *env, size_t pc, uint16_t out)
+{
+	uint16_t use, def;
+
+	uses_defs(&env->insns[pc], &use, &def);
+	return (uint16_t)(use | (out & ~def));
+}
+
+/* Whether a local call or a function reference names the main function (its first slot). */
+static bool main_called(const struct venv *env)
+{
+	for (size_t pc = 0; pc < env->n; pc++) {
+		const struct isa_insn *in = &env->insns[pc];
+
+		if ((is_local_call(in) || is_func_ref(in)) && (long)pc + 1 + in->imm == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The registers whose scalar value may still matter before in, given those
+ * that matter after it (out). A value matters where a check or the path
+ * taken may depend on it: a branch condition, the base or the stored value
+ * of a memory access (a stored value may be loaded again: memory is not
+ * followed), a call's arguments, r0 at the exit of a function (its caller
+ * or the helper calling it may depend on it; the main function's r0 is
+ * only checked to be set, unless a call can enter it), either operand of
+ * 64-bit add or sub (pointer arithmetic checks the scalar's bounds). Any other ALU
+ * operation only computes its destination: its operands matter when the
+ * destination does (32-bit arithmetic on a pointer is refused by type, or
+ * makes an unknown scalar). Unlisted cases (atomics, legacy packet loads)
+ * keep every register they name, and whatever mattered after.
+ *
+ * Why pruning may then ignore the others' values: a register outside the
+ * set at pc flows, on every path from pc, only into registers also outside
+ * the set at their instruction (an operation whose destination is outside
+ * adds none of its operands) or is overwritten; it is never compared,
+ * stored, passed or returned. So two states at pc with the same types and
+ * the same needed values pass the same checks, split at the same branches
+ * the same way, and stay that way, whatever those registers hold: the
+ * types the checks look at never depend on them (every operation's result
+ * type depends on its operands' types only).
+ */
+static uint16_t precise_before(const struct venv *env, size_t pc, uint16_t out)
+{
+	const struct isa_insn *in = &env->insns[pc];
+	unsigned cls = isa_class(in->opcode), op = isa_op(in->opcode);
+	uint16_t d = (uint16_t)(1u << in->dst), s = (uint16_t)(1u << in->src);
+	bool x = isa_srcbit(in->opcode) == ISA_X;
+
+	switch (cls) {
+	case ISA_ALU:
+	case ISA_ALU64:
+		if (cls == ISA_ALU64 && x && (op == ISA_ADD || op == ISA_SUB))
+			return out | d | s;
+		if (!(out & d))
+			return out;
+		if (op == ISA_MOV)
+			return (uint16_t)((out & ~d) | (x ? s : 0));
+		return out | (x && op != ISA_END && op != ISA_NEG ? s : 0);
+	case ISA_LD:
+		return is_lddw(in) ? (uint16_t)(out & ~d) : 0x3ff;
+	case ISA_LDX:
+		return (uint16_t)((out & ~d) | s);
+	case ISA_ST:
+		return out | d;
+	case ISA_STX:
+		return out | d | s | (isa_mode(in->opcode) == ISA_ATOMIC ? 1 : 0);
+	default:
+		if (op == ISA_EXIT)
+			return env->subprog_of[pc] == 0 && !env->main_called ? 0 : 1;
+		if (op == ISA_CALL)
+			return (uint16_t)((out & ~R0_R5) | R1_R5 | (x ? d : 0));
+		if (op == ISA_JA)
+			return out;
+		return out | d | (x ? s : 0);
+	}
+}
+
+/* A backward data flow over the instructions, to its fixed point: in[pc] from its successors'. */
+static void flow_backward(struct venv *env, const bool *second, uint16_t *in_of,
+			  uint16_t (*before)(const struct venv *, size_t, uint16_t))
 {
 	bool changed = true;
 	size_t succ[2];
@@ -266,18 +350,17 @@ static void compute_liveness(struct venv *env, const bool *second)
 	while (changed) {
 		changed = false;
 		for (size_t pc = env->n; pc-- > 0;) {
-			uint16_t use, def, out = 0, in;
+			uint16_t out = 0, in;
 			unsigned ns;
 
 			if (second[pc])
 				continue;
 			ns = successors(env, pc, succ);
 			for (unsigned i = 0; i < ns; i++)
-				out |= env->live_in[succ[i]];
-			uses_defs(&env->insns[pc], &use, &def);
-			in = (uint16_t)(use | (out & ~def));
-			if (in != env->live_in[pc]) {
-				env->live_in[pc] = in;
+				out |= in_of[succ[i]];
+			in = before(env, pc, out);
+			if (in != in_of[pc]) {
+				in_of[pc] = in;
 				changed = true;
 			}
 		}
@@ -324,7 +407,9 @@ int cfg_check(struct venv *env)
 		ret = check_reachable(env, second);
 	if (!ret) {
 		mark_prune_points(env, second);
-		compute_liveness(env, second);
+		flow_backward(env, second, env->live_in, live_before);
+		env->main_called = main_called(env);
+		flow_backward(env, second, env->precise_in, precise_before);
 	}
 out:
 	free(second);

@@ -4,8 +4,13 @@
  * needs. state_subsumes decides whether everything a stored (old) state
  * stands for includes what the current one does, looking only at registers
  * the rest of the program may read (static liveness, cfg.c) and at every
- * stack byte. Identities of packet pointers must correspond one to one:
- * the old exploration may have relied on two registers moving together.
+ * stack byte. In the innermost frame, a scalar register outside
+ * precise_in (cfg.c: its value reaches no check and no branch) only has to
+ * be a scalar in both: from there on the two states take the same paths
+ * through the same checks, whatever it holds. Other frames are compared
+ * whole (their registers come back into play after a return). Identities
+ * of packet pointers must correspond one to one: the old exploration may
+ * have relied on two registers moving together.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -167,7 +172,9 @@ static bool ids_match(struct idmap *m, uint32_t old, uint32_t cur)
 	return true;
 }
 
-static bool reg_subsumes(const struct vreg *old, const struct vreg *cur, struct idmap *m)
+/* precise: whether the value of a scalar matters, else only its being a scalar does. */
+static bool reg_subsumes(const struct vreg *old, const struct vreg *cur, struct idmap *m,
+			 bool precise)
 {
 	if (old->type == V_NOT_INIT)
 		return true; /* the old paths never read it: any value does */
@@ -175,7 +182,7 @@ static bool reg_subsumes(const struct vreg *old, const struct vreg *cur, struct 
 		return false;
 	switch (old->type) {
 	case V_SCALAR:
-		return (!old->is_len || cur->is_len) && scalar_in(&old->s, &cur->s);
+		return (!old->is_len || cur->is_len) && (!precise || scalar_in(&old->s, &cur->s));
 	case V_PKT:
 	case V_PKT_META:
 		if (old->range > cur->range || !ids_match(m, old->id, cur->id))
@@ -238,7 +245,8 @@ static bool stack_subsumes(const struct vframe *old, const struct vframe *cur, s
 		const struct vslot *o = slot_at(old, i), *c = slot_at(cur, i);
 
 		if (o->kind[0] == SLOT_SPILL) {
-			if (c->kind[0] != SLOT_SPILL || !reg_subsumes(&o->spill, &c->spill, m))
+			if (c->kind[0] != SLOT_SPILL ||
+			    !reg_subsumes(&o->spill, &c->spill, m, true))
 				return false;
 			continue;
 		}
@@ -265,7 +273,9 @@ static uint16_t frame_live(const struct venv *env, const struct vstate *st, int 
 	return (env->live_in[st->frames[i + 1]->callsite + 1] & 0x3c0) | (1u << ISA_REG_FP);
 }
 
-bool state_subsumes(const struct venv *env, const struct vstate *old, const struct vstate *cur)
+/* exact: every live scalar's bounds compared, as the infinite loop check needs. */
+static bool subsumes(const struct venv *env, const struct vstate *old, const struct vstate *cur,
+		     bool exact)
 {
 	struct idmap m;
 
@@ -278,11 +288,13 @@ bool state_subsumes(const struct venv *env, const struct vstate *old, const stru
 	for (int i = 0; i <= old->curframe; i++) {
 		const struct vframe *fo = old->frames[i], *fc = cur->frames[i];
 		uint16_t live = frame_live(env, cur, i);
+		uint16_t precise = i == cur->curframe && !exact ? env->precise_in[cur->pc] : 0xffff;
 
 		if (fo->callsite != fc->callsite)
 			return false;
 		for (unsigned r = 0; r < ISA_NREGS; r++)
-			if ((live >> r & 1) && !reg_subsumes(&fo->regs[r], &fc->regs[r], &m))
+			if ((live >> r & 1) &&
+			    !reg_subsumes(&fo->regs[r], &fc->regs[r], &m, precise >> r & 1))
 				return false;
 		if (!stack_subsumes(fo, fc, &m))
 			return false;
@@ -290,9 +302,14 @@ bool state_subsumes(const struct venv *env, const struct vstate *old, const stru
 	return true;
 }
 
+bool state_subsumes(const struct venv *env, const struct vstate *old, const struct vstate *cur)
+{
+	return subsumes(env, old, cur, false);
+}
+
 bool state_equal(const struct venv *env, const struct vstate *a, const struct vstate *b)
 {
-	return state_subsumes(env, a, b) && state_subsumes(env, b, a);
+	return subsumes(env, a, b, true) && subsumes(env, b, a, true);
 }
 
 static bool same_scalar(const struct vreg *a, const struct vreg *b)

@@ -146,6 +146,8 @@ struct venv {
 	size_t nsubprogs;
 	uint16_t *subprog_of;	 /* per slot */
 	uint16_t *live_in;	 /* per slot: registers read before written from here on */
+	uint16_t *precise_in;	 /* per slot: registers whose scalar value may matter (cfg.c) */
+	bool main_called;	 /* a local call or function reference names insn 0 */
 	bool *prune_point;	 /* per slot: a jump lands here or a branch falls through */
 	struct vckpt **explored; /* per slot: stored states */
 
@@ -198,7 +200,11 @@ void reg_mark_unknown(struct vreg *r);
 void reg_mark_not_init(struct vreg *r);
 void reg_mark_const(struct vreg *r, uint64_t v);
 bool reg_is_pointer(const struct vreg *r);
-/* Whether old's exploration covers cur: same shape, every part of cur within old's. */
+/*
+ * Whether old's exploration covers cur: same shape, every part of cur within
+ * old's (a scalar register whose value cannot matter, outside precise_in, in
+ * any scalar).
+ */
 bool state_subsumes(const struct venv *env, const struct vstate *old, const struct vstate *cur);
 /*
  * Scalars of cur's frames (registers, spills, constant stack bytes) that
@@ -206,7 +212,7 @@ bool state_subsumes(const struct venv *env, const struct vstate *old, const stru
  * repetition that only changes those.
  */
 void state_widen(const struct vstate *old, struct vstate *cur);
-/* Whether the two states are the same in every register and byte that matters. */
+/* Whether the two states are the same in every live register (all scalar bounds) and byte. */
 bool state_equal(const struct venv *env, const struct vstate *a, const struct vstate *b);
 
 /* cfg.c: structure, subprograms, reachability, prune points, liveness */

@@ -38,6 +38,10 @@ struct verifier_map {
  */
 typedef int (*verifier_map_fn)(void *ctx, const struct isa_insn *insn, struct verifier_map *out);
 
+struct map;
+/* What a verifier_map_fn answers for a map of src/maps (-EBADF for NULL). */
+int verifier_map_describe(struct map *m, struct verifier_map *out);
+
 struct verifier_opts {
 	enum uebpf_prog_type type;
 	/*

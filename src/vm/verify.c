@@ -33,20 +33,9 @@ int uebpf_vm_set_verify(struct uebpf_vm *vm, enum uebpf_prog_type type)
 static int verify_map_of(void *ctx, const struct isa_insn *in, struct verifier_map *out)
 {
 	const struct uebpf_vm *vm = ctx;
-	struct map *m =
-		vm->map_resolve ? vm->map_resolve(vm->map_resolve_ctx, in->src, in->imm) : NULL;
-	const struct map_info *mi;
 
-	if (!m)
-		return -EBADF;
-	mi = map_info(m);
-	*out = (struct verifier_map){.type = mi->type,
-				     .key_size = mi->key_size,
-				     .value_size = mi->value_size,
-				     .max_entries = mi->max_entries,
-				     .flags = mi->flags,
-				     .handle = m};
-	return 0;
+	return verifier_map_describe(
+		vm->map_resolve ? vm->map_resolve(vm->map_resolve_ctx, in->src, in->imm) : NULL, out);
 }
 
 int vm_verify(struct uebpf_vm *vm, const struct isa_insn *insns, size_t n, char *err,

@@ -28,6 +28,29 @@ const struct rule_case rule_cases[] = {
 	{"bounded-loop-1000", SF, 1, NULL,
 	 "mov %r0, 0\nmov %r2, 0\nl:\nadd %r0, %r2\nadd %r2, 1\njlt %r2, 1000, l\nexit\n"},
 	{"gotol", SF, 1, NULL, "mov %r0, 1\nja32 +1\nexit\nmov %r0, 2\nja32 -3\n"},
+	/*
+	 * A count kept by 32-bit adds in a loop that branches on unknown data
+	 * each time: pruning ignores its value while nothing checks it (r0 at
+	 * the main exit is not), else the states grow as the square of the
+	 * iterations and with only some stored, exponentially.
+	 */
+	{"loop-imprecise-count", SF, 1, NULL,
+	 "mov %r0, 0\nmov %r2, 0\nl:\nldxw %r3, [%r1+0]\nmov32 %r4, 8\n"
+	 "jgt %r3, %r2, +1\nmov32 %r4, 0\nadd32 %r0, %r4\nadd %r2, 1\njlt %r2, 300, l\n"
+	 "exit\n"},
+	/*
+	 * Such a count reaching a branch (then a use as an address) after the
+	 * loop is compared: 20 iterations, so that exact counts fit the budget.
+	 */
+	{"loop-count-reaches-branch", SF, 0, "invalid mem access 'scalar'",
+	 "mov %r0, 0\nmov %r2, 0\nl:\nldxw %r3, [%r1+0]\nmov32 %r4, 32\n"
+	 "jgt %r3, %r2, +1\nmov32 %r4, 0\nadd32 %r0, %r4\nadd %r2, 1\njlt %r2, 20, l\n"
+	 "jlt %r0, 400, +1\nldxdw %r0, [%r0+0]\nexit\n"},
+	/* ... and reaching pointer arithmetic: up to 20 * 32 bytes below the stack's 512. */
+	{"loop-count-reaches-pointer", SF, 0, "invalid",
+	 "mov %r0, 0\nmov %r2, 0\nl:\nldxw %r3, [%r1+0]\nmov32 %r4, 32\n"
+	 "jgt %r3, %r2, +1\nmov32 %r4, 0\nadd32 %r0, %r4\nadd %r2, 1\njlt %r2, 20, l\n"
+	 "mov %r5, %r10\nadd %r5, -8\nsub %r5, %r0\nstdw [%r5+0], 0\nexit\n"},
 	/* registers */
 	{"uninit-register-read", SF, 0, "R2 !read_ok", "mov %r0, %r2\nexit\n"},
 	{"uninit-r0-at-exit", SF, 0, "R0 !read_ok", "exit\n"},

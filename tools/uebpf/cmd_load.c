@@ -12,7 +12,6 @@
 
 #include "cli.h"
 #include "preload.h"
-#include "registry/registry.h"
 
 static const char load_help[] =
 	"Usage: uebpf load [--registry NAME] CMD [ARGS...]\n"
@@ -30,7 +29,6 @@ int cmd_load(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	char path[REG_PATH_MAX], lib[4096], err[512];
 	const char *name = NULL;
 	int opt;
 
@@ -49,10 +47,5 @@ int cmd_load(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error("load", "no loader command given");
-	if (cli_use_registry(name, true, path, sizeof(path), err, sizeof(err)) ||
-	    cli_lib_path("libuebpf-shim.so", lib, sizeof(lib), err, sizeof(err)) ||
-	    cli_preload(lib, err, sizeof(err)))
-		return cli_error("load", "%s", err);
-	cli_exec(argv + optind, err, sizeof(err));
-	return cli_error("load", "%s", err);
+	return cli_exec_preloaded("load", name, true, "libuebpf-shim.so", argv + optind);
 }

@@ -11,7 +11,6 @@
 
 #include "cli.h"
 #include "preload.h"
-#include "registry/registry.h"
 
 static const char start_help[] =
 	"Usage: uebpf start [--registry NAME] [--engine E] CMD [ARGS...]\n"
@@ -30,7 +29,6 @@ int cmd_start(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	char path[REG_PATH_MAX], lib[4096], err[512];
 	const char *name = NULL;
 	enum uebpf_engine engine;
 	int opt;
@@ -55,10 +53,5 @@ int cmd_start(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error("start", "no command given");
-	if (cli_use_registry(name, false, path, sizeof(path), err, sizeof(err)) ||
-	    cli_lib_path("libuebpf-agent.so", lib, sizeof(lib), err, sizeof(err)) ||
-	    cli_preload(lib, err, sizeof(err)))
-		return cli_error("start", "%s", err);
-	cli_exec(argv + optind, err, sizeof(err));
-	return cli_error("start", "%s", err);
+	return cli_exec_preloaded("start", name, false, "libuebpf-agent.so", argv + optind);
 }

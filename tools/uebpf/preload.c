@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "common/errbuf.h"
 #include "registry/registry.h"
 
@@ -97,4 +98,16 @@ int cli_exec(char **argv, char *err, size_t err_len)
 	execvp(argv[0], argv);
 	errbuf_set(err, err_len, "%s: %s", argv[0], strerror(errno));
 	return -errno;
+}
+
+int cli_exec_preloaded(const char *cmd, const char *registry, bool create, const char *lib,
+		       char **argv)
+{
+	char path[REG_PATH_MAX], lib_path[4096], err[512];
+
+	if (!cli_use_registry(registry, create, path, sizeof(path), err, sizeof(err)) &&
+	    !cli_lib_path(lib, lib_path, sizeof(lib_path), err, sizeof(err)) &&
+	    !cli_preload(lib_path, err, sizeof(err)))
+		cli_exec(argv, err, sizeof(err));
+	return cli_error(cmd, "%s", err);
 }

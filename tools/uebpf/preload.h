@@ -30,4 +30,12 @@ int cli_use_registry(const char *name, bool create, char *path, size_t len, char
 /* Exec argv (PATH searched); returns only on failure, with the message in err. */
 int cli_exec(char **argv, char *err, size_t err_len);
 
+/*
+ * `uebpf load` and `start`: exec argv with lib (a file name for
+ * cli_lib_path) preloaded and the registry registry (see cli_use_registry)
+ * in its environment. Returns only on failure, reported as command cmd.
+ */
+int cli_exec_preloaded(const char *cmd, const char *registry, bool create, const char *lib,
+		       char **argv);
+
 #endif
