@@ -9,13 +9,10 @@
  * operations per run), else the exit status is 1. Without the privilege to
  * load into the kernel, uebpf's engines are measured alone.
  *
- * uebpf's programs load unverified (UEBPF_VERIFY=0) unless --verify is
- * given: the verifier does not yet prune loops of a thousand map calls as
- * the kernel's does, and stops at its million-instruction limit. Unverified
- * programs keep their run-time memory checks, so the figures are, if
- * anything, uebpf's worse case.
+ * uebpf's programs are verified, as the kernel verifies its copy;
+ * --no-verify loads them with UEBPF_VERIFY=0, keeping run-time memory checks.
  *
- *   uebpf-bench-maps [--csv PATH] [--quick] [--verify] [--obj OBJ] [--worker PATH]
+ *   uebpf-bench-maps [--csv PATH] [--quick] [--no-verify] [--obj OBJ] [--worker PATH]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -144,7 +141,7 @@ int main(int argc, char **argv)
 		{"quick", no_argument, NULL, 'q'},
 		{"obj", required_argument, NULL, 'o'},
 		{"worker", required_argument, NULL, 'w'},
-		{"verify", no_argument, NULL, 'v'},
+		{"no-verify", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -152,7 +149,7 @@ int main(int argc, char **argv)
 	struct maps_timing t = {15, 40};
 	const char *csv = NULL, *obj = BENCH_MAPS_OBJ, *worker = BENCH_MAPS_WORKER;
 	char err[512] = "";
-	bool verify = false;
+	bool verify = true;
 	int opt, bad = 0;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -170,10 +167,10 @@ int main(int argc, char **argv)
 			worker = optarg;
 			break;
 		case 'v':
-			verify = true;
+			verify = false;
 			break;
 		case 'h':
-			printf("usage: uebpf-bench-maps [--csv PATH] [--quick] [--verify] [--obj "
+			printf("usage: uebpf-bench-maps [--csv PATH] [--quick] [--no-verify] [--obj "
 			       "OBJ] "
 			       "[--worker PATH]\n");
 			return 0;
