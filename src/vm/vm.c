@@ -217,7 +217,8 @@ int uebpf_vm_load(struct uebpf_vm *vm, const void *code, size_t code_len, char *
 		errbuf_set(err, err_len, "out of memory");
 		return -ENOMEM;
 	}
-	memcpy(vm->insns, code, code_len);
+	if (code_len)
+		memcpy(vm->insns, code, code_len);
 	ret = vm_validate(vm, vm->insns, n, err, err_len);
 	if (ret)
 		goto fail_insns;
