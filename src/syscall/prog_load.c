@@ -11,6 +11,10 @@
  * the caller's log_level (1, 2: the verifier's log; 4: its statistics) into
  * log_buf, unless UEBPF_VERIFY=0 is in the environment or the type is one
  * the verifier does not model (tests/verifier/KNOWN_DIFFERENCES.md).
+ * Nothing then proves that the program ends, so an unverified program runs
+ * with an instruction budget: UEBPF_INSN_BUDGET instructions per run
+ * (default 2^32, a few seconds; 0 for none), after which the run fails with
+ * -E2BIG instead of hanging the caller.
  *
  * BPF_PROG_BIND_MAP only checks its fds: a program here holds its maps by
  * reference already.
@@ -82,6 +86,22 @@ static struct map *resolve(void *ctx, unsigned kind, int32_t imm)
 static int verifier_map_of(void *ctx, const struct isa_insn *insn, struct verifier_map *out)
 {
 	return verifier_map_describe(resolve(ctx, insn->src, insn->imm), out);
+}
+
+#define UNVERIFIED_BUDGET (1ull << 32)
+
+/* UEBPF_INSN_BUDGET when it is a number, else the default. */
+static uint64_t unverified_budget(void)
+{
+	const char *v = getenv("UEBPF_INSN_BUDGET");
+	unsigned long long b;
+	char *end;
+
+	if (!v || !*v)
+		return UNVERIFIED_BUDGET;
+	errno = 0;
+	b = strtoull(v, &end, 0);
+	return errno || *end ? UNVERIFIED_BUDGET : b;
 }
 
 static bool verify_wanted(uint32_t prog_type)
@@ -249,6 +269,13 @@ static int prog_vm(struct sys_prog *p, const union bpf_attr *attr, char *err, si
 		      verify(attr, p, &r, err, err_len, logged);
 		if (ret)
 			return ret;
+	} else {
+		ret = uebpf_vm_set_insn_budget(p->vm, unverified_budget());
+		if (ret) {
+			snprintf(err, err_len, "cannot set the instruction budget: %s",
+				 strerror(-ret));
+			return ret;
+		}
 	}
 	ret = uebpf_vm_load(p->vm, p->insns, (size_t)p->ninsns * sizeof(*p->insns), err, err_len);
 	if (!ret && r.err) {

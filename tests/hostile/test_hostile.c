@@ -171,6 +171,31 @@ static void case_loop(void)
 		close(fd);
 }
 
+/*
+ * Loaded unverified through bpf(), the loop runs with the instruction
+ * budget PROG_LOAD gives unverified programs (UEBPF_INSN_BUDGET): the test
+ * run fails with E2BIG and a message instead of hanging the caller.
+ */
+static void case_unverified_loop(void)
+{
+	char log[4096];
+	uint32_t ret;
+	int fd, run;
+
+	setenv("UEBPF_INSN_BUDGET", "100000", 1);
+	fd = emu_load(BPF_PROG_TYPE_XDP, loop_text, NULL, log, sizeof(log), false);
+	unsetenv("UEBPF_INSN_BUDGET");
+	REQUIRE(fd >= 0, "unverified, the loop loads: %s", log);
+	run = emu_run(fd, &ret);
+	EXPECT(run == -E2BIG && strstr(syscall_last_error(), "budget"),
+	       "the budget stops the test run: %d (%s)", run, syscall_last_error());
+	close(fd);
+	fd = emu_load(BPF_PROG_TYPE_XDP, "mov %r0, 7\nexit\n", NULL, log, sizeof(log), false);
+	REQUIRE(fd >= 0, "unverified, a short program loads: %s", log);
+	EXPECT(!emu_run(fd, &ret) && ret == 7, "within the budget it runs: %u", ret);
+	close(fd);
+}
+
 static const char recurse_text[] = "mov %r0, 0\n"
 				   "call local f\n"
 				   "exit\n"
@@ -591,6 +616,7 @@ static const struct {
 	void (*fn)(void);
 } cases[] = {
 	{"loop", case_loop},
+	{"unverified-loop", case_unverified_loop},
 	{"recursion", case_recursion},
 	{"stack", case_stack},
 	{"rodata", case_rodata},
