@@ -120,6 +120,7 @@ static void aot_ctx_init(struct aot_ctx *ctx, const struct aot_state *st, struct
 	ctx->stack_hi = &run->stack_hi;
 	ctx->frame_lo = &run->frame_lo;
 	ctx->run_fault = (const volatile uint32_t *)&run->fault;
+	ctx->tail_frame = vm_tail_call_frame;
 	ctx->r3 = ctx->r4 = ctx->r5 = 0;
 	ctx->executed = 0;
 	ctx->fault = 0;

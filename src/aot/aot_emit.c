@@ -54,6 +54,10 @@ static const char prelude[] =
 	"\n"
 	"typedef uint64_t (*aot_helper_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);\n"
 	"\n"
+	"struct aot_tail {\n"
+	"\tuint64_t err, r0;\n"
+	"};\n"
+	"\n"
 	"struct aot_ctx {\n"
 	"\tuint64_t r1, r2, r3, r4, r5;\n"
 	"\tuint64_t mem, mem_len;\n"
@@ -69,6 +73,7 @@ static const char prelude[] =
 	"\tuint64_t *prandom;\n"
 	"\tuintptr_t *stack_lo, *stack_hi, *frame_lo;\n"
 	"\tconst volatile uint32_t *run_fault;\n"
+	"\tstruct aot_tail (*tail_frame)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);\n"
 	"\tuint64_t executed;\n"
 	"\tuint64_t pc, addr;\n"
 	"\tuint32_t fault, size;\n"
@@ -260,7 +265,7 @@ static const char *const fetch_ops[] = {"&", "|", "^"};
 #define AOT_CTX_MEMBERS(X)                                                                         \
 	X(r1) X(r2) X(r3) X(r4) X(r5) X(mem) X(mem_len) X(budget) X(helpers) X(region_ok)        \
 	X(helper) X(vm) X(maps) X(ops) X(entry) X(cpu_id) X(prandom) X(stack_lo) X(stack_hi)      \
-	X(frame_lo) X(run_fault) X(executed) X(pc) X(addr) X(fault) X(size)
+	X(frame_lo) X(run_fault) X(tail_frame) X(executed) X(pc) X(addr) X(fault) X(size)
 
 /* jump_cond and emit_atomic compute on these positions in enum vm_opcode. */
 _Static_assert(VM_JNE64_K - VM_JEQ64_K == 2 && VM_JSGT64_K - VM_JEQ64_K == 12 &&
@@ -1036,6 +1041,24 @@ static void emit_callback_fault(struct emit *e, const char *indent)
 	line(e, "%s\treturn 0;", indent);
 }
 
+static void emit_exit(struct emit *e, size_t pc);
+
+/* A tail call from a subprogram (vm_tail_call_frame): taken, the subprogram returns its r0. */
+static void emit_tail_frame(struct emit *e, size_t pc)
+{
+	emit_publish_frame(e, "");
+	line(e, "{");
+	line(e, "\tstruct aot_tail t = ctx->tail_frame(r1, r2, r3, r4, r5);");
+	blank(e);
+	line(e, "\tif (__builtin_expect(*ctx->run_fault != 0, 0))");
+	line(e, "\t\treturn 0;");
+	line(e, "\tr0 = t.err ? t.err : t.r0;");
+	line(e, "\tif (!t.err) {");
+	emit_exit(e, pc);
+	line(e, "\t}");
+	line(e, "}");
+}
+
 /*
  * Helper calls, through the table of the run's context: nothing in the
  * shared object depends on where the host process put its helpers, so one
@@ -1068,6 +1091,10 @@ static void emit_call(struct emit *e, size_t pc, const struct vm_op *op)
 		line(e, "\tif (!r0 && (flags & AOT_HELPER_STOP_ON_ZERO))");
 		emit_stop(e, pc, "\t\t");
 		line(e, "}");
+		return;
+	}
+	if (op->code == VM_CALL_TAILF) {
+		emit_tail_frame(e, pc);
 		return;
 	}
 	emit_publish_frame(e, "");
@@ -1181,6 +1208,7 @@ static bool emit_insn(struct emit *e, size_t pc)
 		return true;
 	case VM_CALL:
 	case VM_CALL_STOPZ:
+	case VM_CALL_TAILF:
 	case VM_CALLX:
 		emit_call(e, pc, op);
 		return true;

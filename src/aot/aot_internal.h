@@ -59,6 +59,8 @@ struct aot_ctx {
 	 */
 	uintptr_t *stack_lo, *stack_hi, *frame_lo;
 	const volatile uint32_t *run_fault;
+	struct vm_tail_ret (*tail_frame)(uint64_t ctx, uint64_t map, uint64_t index, uint64_t r4,
+					 uint64_t r5); /* vm_tail_call_frame */
 	/* out */
 	uint64_t executed; /* budgeted translations: instructions run, on a normal return */
 	uint64_t pc, addr;

@@ -972,12 +972,11 @@ static void emit_publish_frame(struct jit_state *st)
 	jit_rm(b, JIT_W, OP_MOV, X_R11, X_R10, X_NOINDEX, offsetof(struct vm_run, frame_lo));
 }
 
-static void emit_check_callback_fault(struct jit_state *st)
+/* Stop if something the helper ran (a callback, a tail call's target) faulted. */
+static void emit_check_run_fault(struct jit_state *st)
 {
 	struct jit_buf *b = &st->buf;
 
-	if (!st->callbacks)
-		return;
 	jit_rm(b, JIT_W, OP_MOV_LOAD, X_R10, X_RSP, X_NOINDEX, 8);
 	jit_rm(b, JIT_W, OP_MOV_LOAD, X_R10, X_R10, X_NOINDEX, offsetof(struct jit_ctx, run));
 	jit_rm(b, 0, 0x83, EXT_CMP, X_R10, X_NOINDEX, offsetof(struct vm_run, fault));
@@ -985,19 +984,41 @@ static void emit_check_callback_fault(struct jit_state *st)
 	jump_far(st, CC_NE, FIX_ROUTINE, ROUTINE_STOP);
 }
 
+static void emit_check_callback_fault(struct jit_state *st)
+{
+	if (st->callbacks)
+		emit_check_run_fault(st);
+}
+
+/*
+ * A helper call. VM_CALL_TAILF calls vm_tail_call_frame instead, which
+ * returns { err, r0 } in rax:rdx: on err 0 the subprogram returns r0 (its
+ * exit is a plain ret: a subprogram is never bare).
+ */
 static void emit_call_helper(struct jit_state *st, const struct vm_op *op)
 {
 	struct jit_buf *b = &st->buf;
+	size_t over;
 
 	emit_publish_frame(st);
 	if (r9_live(st)) {
 		jit_push(b, X_R9);
 		jit_push(b, X_R9);
 	}
-	emit_call(st, (const void *)op->fn);
+	emit_call(st, op->code == VM_CALL_TAILF ? (const void *)vm_tail_call_frame
+						: (const void *)op->fn);
 	if (r9_live(st)) {
 		jit_pop(b, X_R9);
 		jit_pop(b, X_R9);
+	}
+	if (op->code == VM_CALL_TAILF) {
+		emit_check_run_fault(st);
+		jit_rr(b, JIT_W, OP_TEST, X_RAX, X_RAX);
+		over = jump_local(b, CC_NE);
+		jit_mov_rr(b, true, X_RAX, X_RDX);
+		jit_emit8(b, 0xc3);
+		land_local(st, over);
+		return;
 	}
 	emit_check_callback_fault(st);
 	if (op->code == VM_CALL_STOPZ) {
@@ -1336,6 +1357,9 @@ static void emit_insn(struct jit_state *st, size_t pc)
 	case VM_JA:
 		if (target_pc(st, op) != pc + 1)
 			jump_pc(st, -1, pc, target_pc(st, op));
+		break;
+	case VM_CALL_TAILF:
+		emit_call_helper(st, op);
 		break;
 	case VM_CALL:
 	case VM_CALL_STOPZ: {

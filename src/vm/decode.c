@@ -135,7 +135,7 @@ static void decode_alu(const struct isa_insn *in, struct vm_op *op)
 }
 
 static void decode_jmp(const struct isa_insn *in, struct vm_op *op, struct vm_op *ops, size_t pc,
-		       const struct uebpf_vm *vm)
+		       const struct uebpf_vm *vm, bool in_sub)
 {
 	bool jmp64 = isa_class(in->opcode) == ISA_JMP;
 	bool x = isa_srcbit(in->opcode) == ISA_X;
@@ -159,6 +159,8 @@ static void decode_jmp(const struct isa_insn *in, struct vm_op *op, struct vm_op
 			h = vm_helper(vm, (uint32_t)in->imm);
 			op->code = (h->flags & UEBPF_HELPER_STOP_ON_ZERO) ? VM_CALL_STOPZ : VM_CALL;
 			op->fn = h->fn;
+			if (in_sub && h->fn == vm_tail_call)
+				op->code = VM_CALL_TAILF;
 		}
 		return;
 	}
@@ -237,9 +239,32 @@ static void decode_mem(const struct isa_insn *in, struct vm_op *op, bool proven)
 		op->code = fp_variant(op->code);
 }
 
+/*
+ * Where the main function ends: the first instruction that a local call or
+ * a callback (lddw of BPF_PSEUDO_FUNC) enters; every function after it is
+ * a subprogram.
+ */
+static size_t main_end(const struct isa_insn *insns, size_t n)
+{
+	size_t end = n;
+
+	for (size_t pc = 0; pc < n; pc++) {
+		const struct isa_insn *in = &insns[pc];
+		bool local = in->opcode == ISA_OP_CALL && in->src == ISA_CALL_LOCAL;
+		bool func = in->opcode == ISA_OP_LDDW && in->src == ISA_PSEUDO_FUNC;
+		int64_t target = (int64_t)pc + 1 + in->imm;
+
+		if ((local || func) && target >= 0 && (size_t)target < end)
+			end = (size_t)target;
+	}
+	return end;
+}
+
 int vm_decode(const struct uebpf_vm *vm, const struct isa_insn *insns, size_t n,
 	      struct vm_op *ops)
 {
+	size_t subs = main_end(insns, n);
+
 	for (size_t pc = 0; pc < n; pc++) {
 		const struct isa_insn *in = &insns[pc];
 		struct vm_op *op = &ops[pc];
@@ -252,7 +277,7 @@ int vm_decode(const struct uebpf_vm *vm, const struct isa_insn *insns, size_t n,
 			break;
 		case ISA_JMP:
 		case ISA_JMP32:
-			decode_jmp(in, op, ops, pc, vm);
+			decode_jmp(in, op, ops, pc, vm, pc >= subs);
 			break;
 		case ISA_LD: /* lddw, the only LD that validates */
 			op->code = VM_LDDW;

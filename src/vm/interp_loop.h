@@ -370,6 +370,18 @@ L_CALL_STOPZ:
 	if (!reg[0])
 		goto out_stopped;
 	NEXT();
+L_CALL_TAILF: {
+	struct vm_tail_ret t;
+
+	PUBLISH();
+	t = vm_tail_call_frame(reg[1], reg[2], reg[3], reg[4], reg[5]);
+	if (__builtin_expect(run->fault != VM_FAULT_NONE, 0))
+		return 0;
+	reg[0] = t.err ? t.err : t.r0;
+	if (!t.err)
+		goto L_EXIT;
+	NEXT();
+}
 L_CALLX:
 	h = vm_helper(vm, DST);
 	if (!h) {

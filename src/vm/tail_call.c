@@ -9,8 +9,9 @@
  * A failed tail call returns a negative errno and the program goes on.
  *
  * Where a program tail-calls from a bpf-to-bpf subprogram, the kernel
- * returns from the target to the subprogram's caller; here the target's r0
- * ends the run.
+ * returns from the target to the subprogram's caller, and so does
+ * vm_tail_call_frame: the engines call it for those calls and return its
+ * r0 from the subprogram.
  *
  * IDs index a table of VMs in this process; a VM leaves the table when it
  * is destroyed, and its ID is not reused until the table wraps, so a stale
@@ -90,4 +91,24 @@ uint64_t vm_run_tail_calls(struct vm_run *run, uint64_t r0, uint64_t r2, bool in
 		r0 = engine->run(run, run->tail_ctx, r2);
 	}
 	return r0;
+}
+
+struct vm_tail_ret vm_tail_call_frame(uint64_t ctx, uint64_t map, uint64_t index, uint64_t r4,
+				      uint64_t r5)
+{
+	struct vm_run *run = vm_current_run;
+	struct vm_tail_ret ret = {.err = vm_tail_call(ctx, map, index, r4, r5)};
+	struct vm_run outer;
+
+	if (ret.err)
+		return ret;
+	/* the targets run on fresh stacks of their own: put back what they change */
+	outer = *run;
+	ret.r0 = vm_run_tail_calls(run, 0, run->mem_len, run->interp_only);
+	run->vm = outer.vm;
+	run->budget = outer.budget;
+	run->stack_lo = outer.stack_lo;
+	run->stack_hi = outer.stack_hi;
+	run->frame_lo = outer.frame_lo;
+	return ret;
 }

@@ -344,6 +344,7 @@ static void run_init(struct vm_run *run, const struct uebpf_vm *vm, void *mem, s
 	run->fault = VM_FAULT_NONE;
 	run->tail = NULL;
 	run->tail_count = 0;
+	run->interp_only = false;
 }
 
 /* Runs the program, published to helpers on this thread if it calls any. */
@@ -406,6 +407,7 @@ int uebpf_vm_run_counted(const struct uebpf_vm *vm, void *mem, size_t mem_len, u
 		return -EINVAL;
 	}
 	run_init(&run, vm, mem, mem_len, vm->insn_budget ? vm->insn_budget : UINT64_MAX);
+	run.interp_only = true;
 	ret = engine_run(&vm_interp_engine, &run, (uintptr_t)mem, mem_len);
 	if (run.fault)
 		return vm_run_error(&run, err, err_len);

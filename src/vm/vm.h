@@ -55,7 +55,7 @@
 	X(LDDW)                                                                                    \
 	VM_JMP_OPS(X, 64)                                                                          \
 	VM_JMP_OPS(X, 32)                                                                          \
-	X(JA) X(CALL) X(CALL_STOPZ) X(CALLX) X(CALL_LOCAL) X(EXIT)                                 \
+	X(JA) X(CALL) X(CALL_STOPZ) X(CALL_TAILF) X(CALLX) X(CALL_LOCAL) X(EXIT)                  \
 	VM_MEM_OPS(X, )                                                                            \
 	VM_MEM_OPS(X, _FP)                                                                         \
 	VM_ATOMIC_OPS(X, 64)                                                                       \
@@ -279,6 +279,7 @@ struct vm_run {
 	const struct uebpf_vm *tail;
 	uint64_t tail_ctx;
 	unsigned tail_count;
+	bool interp_only; /* a counted run: every program on the interpreter */
 };
 
 /* The kernel's MAX_TAIL_CALL_CNT: tail calls one run may make. */
@@ -296,6 +297,22 @@ uint64_t vm_tail_call(uint64_t ctx, uint64_t map, uint64_t index, uint64_t r4, u
  * vm_current_run meanwhile.
  */
 uint64_t vm_run_tail_calls(struct vm_run *run, uint64_t r0, uint64_t r2, bool interp);
+
+/*
+ * bpf_tail_call from a bpf-to-bpf subprogram (VM_CALL_TAILF, decoded for
+ * the calls to vm_tail_call outside the main function). As in the kernel,
+ * the target takes the subprogram's place: its r0 returns to the
+ * subprogram's caller, which goes on. Here the target, and the tail calls
+ * it makes in turn, run at once, nested, sharing the run's count of tail
+ * calls. err 0: the engine returns r0 from the subprogram; else err is
+ * the failed tail call's -errno (its r0) and the subprogram goes on. A
+ * fault in the target is the run's fault, which the engine checks.
+ */
+struct vm_tail_ret {
+	uint64_t err, r0;
+};
+struct vm_tail_ret vm_tail_call_frame(uint64_t ctx, uint64_t map, uint64_t index, uint64_t r4,
+				      uint64_t r5);
 
 /*
  * The run in progress on this thread, for helpers (which get only r1-r5):

@@ -66,6 +66,7 @@ static const struct run_case cases[] = {
 	{"progs", "skb", "socket_len", false, pkt_ipv4},
 	{"progs", "isa_v4", "isa_v4", true, args_v4},
 	{"progs", "tail_call", "entry", false, zero64},
+	{"progs", "tail_call_subprog", "entry", false, zero64},
 	{"progs", "xdp_adjust", "xdp_adjust", false, "28ffffff810d0000" PAD56},
 	{"progs", "xdp_adjust", "xdp_adjust", false, "27ffffff800d0000" PAD56},
 	{"progs", "xdp_adjust", "xdp_adjust", false, "32000000ffffffff" PAD56},
