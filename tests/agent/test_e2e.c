@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "child.h"
 #include "maps/maps.h"
 #include "registry/registry.h"
 
@@ -30,60 +31,10 @@
 static const char *uebpf, *loader, *skel_loader, *victim, *dllib, *obj, *bad_obj, *ticker,
 	*ticker_obj;
 
-struct proc {
-	pid_t pid;
-	int in, out; /* its stdin (write end) and stdout + stderr (read end) */
-};
-
-static bool spawn(char **argv, struct proc *p)
-{
-	int in[2], out[2];
-
-	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
-		return false;
-	p->pid = fork();
-	if (p->pid < 0)
-		return false;
-	if (!p->pid) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		dup2(out[1], 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	p->in = in[1];
-	p->out = out[0];
-	return true;
-}
-
-/* Everything p writes until it exits; its exit status into *status. */
-static char *finish(struct proc *p, int *status)
-{
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap);
-	ssize_t n;
-
-	if (p->in >= 0)
-		close(p->in);
-	while (buf && (n = read(p->out, buf + len, cap - len - 1)) > 0) {
-		len += (size_t)n;
-		if (len + 1 == cap)
-			buf = realloc(buf, cap *= 2);
-	}
-	close(p->out);
-	waitpid(p->pid, status, 0);
-	*status = WIFEXITED(*status) ? WEXITSTATUS(*status) : 128 + WTERMSIG(*status);
-	if (buf)
-		buf[len] = '\0';
-	return buf ? buf : strdup("");
-}
-
 static char *run(int *status, ...)
 {
 	char *argv[32];
-	struct proc p;
+	struct child p;
 	va_list ap;
 	int n = 0;
 
@@ -92,31 +43,11 @@ static char *run(int *status, ...)
 		n++;
 	va_end(ap);
 	argv[n] = NULL;
-	if (!spawn(argv, &p)) {
+	if (!child_spawn(argv, NULL, &p)) {
 		*status = -1;
 		return strdup("");
 	}
-	return finish(&p, status);
-}
-
-/* A line of the process's output, waited for. */
-static bool wait_line(struct proc *p, const char *want)
-{
-	char line[256];
-	size_t len = 0;
-
-	while (len < sizeof(line) - 1 && read(p->out, &line[len], 1) == 1) {
-		if (line[len] == '\n') {
-			line[len] = '\0';
-			if (!strcmp(line, want))
-				return true;
-			printf("  loader: %s\n", line);
-			len = 0;
-			continue;
-		}
-		len++;
-	}
-	return false;
+	return child_finish(&p, status);
 }
 
 /* What map_dump prints for a counter map: keys key(i) for i < N, each count times. */
@@ -184,16 +115,16 @@ static char *load_and_run(const char *reg, const char *tool, int *status)
 	char *load_argv[] = {(char *)uebpf, "load",	 "--registry", (char *)reg,
 			     (char *)tool,  (char *)obj, NULL};
 	char *plain_argv[] = {(char *)tool, (char *)obj, NULL};
-	struct proc l;
+	struct child l;
 	char *vout, *out;
 	int vstatus;
 
-	if (!spawn(reg ? load_argv : plain_argv, &l)) {
+	if (!child_spawn(reg ? load_argv : plain_argv, NULL, &l)) {
 		*status = -1;
 		return strdup("");
 	}
-	if (!wait_line(&l, "ready")) {
-		out = finish(&l, status);
+	if (!child_wait_line(&l, "ready", "loader")) {
+		out = child_finish(&l, status);
 		if (!*status)
 			*status = -1;
 		return out;
@@ -205,7 +136,7 @@ static char *load_and_run(const char *reg, const char *tool, int *status)
 		vout = run(&vstatus, victim, "50", "4", dllib, NULL);
 	EXPECT(vstatus == 0 && strstr(vout, "sum "), "victim: %d: %s", vstatus, vout);
 	free(vout);
-	return finish(&l, status);
+	return child_finish(&l, status);
 }
 
 static char *load_start(const char *tool, const char *what)
@@ -246,59 +177,13 @@ static void test_load_start(void)
 	free(kernel);
 }
 
-/* A command to the ticker and the first word of its answer. */
-static bool ask(struct proc *t, const char *cmd, const char *want)
-{
-	char line[128];
-	size_t len = 0;
-
-	if (write(t->in, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
-		return false;
-	while (len < sizeof(line) - 1 && read(t->out, &line[len], 1) == 1 && line[len] != '\n')
-		len++;
-	line[len] = '\0';
-	if (!strncmp(line, want, strlen(want)))
-		return true;
-	printf("  ticker: %s -> %s\n", cmd, line);
-	return false;
-}
-
-/* work(0)'s count in the registry's map "args", read from its file; -1 when not found. */
-static long long args_count(struct reg *r)
-{
-	DIR *d = opendir(reg_dir(r));
-	long long count = -1;
-	struct dirent *e;
-	char err[256];
-
-	while (d && (e = readdir(d))) {
-		uint32_t key = 0;
-		uint64_t v = 0;
-		struct map *m;
-		int fd;
-
-		if (strncmp(e->d_name, "map-", 4) ||
-		    reg_open_map(r, e->d_name, &fd, err, sizeof(err)))
-			continue;
-		if (!map_open_fd(fd, &m, err, sizeof(err))) {
-			if (!strcmp(map_info(m)->name, "args"))
-				count = map_lookup_user(m, &key, &v) ? 0 : (long long)v;
-			map_close(m);
-		}
-		close(fd);
-	}
-	if (d)
-		closedir(d);
-	return count;
-}
-
 static void test_follow(void)
 {
 	char name[64], dir[REG_PATH_MAX], err[512];
 	char *start_argv[] = {(char *)uebpf, "start", "--registry", name, (char *)ticker, NULL};
 	char *load_argv[] = {(char *)uebpf,	 "load", "--registry", name, (char *)loader,
 			     (char *)ticker_obj, NULL};
-	struct proc t, l;
+	struct child t, l;
 	struct reg *r;
 	char *out;
 	int status;
@@ -309,26 +194,26 @@ static void test_follow(void)
 	ok = !reg_path(name, dir, sizeof(dir), err, sizeof(err)) &&
 	     !reg_open(dir, true, &r, err, sizeof(err));
 	REQUIRE(ok, "%s", err);
-	ok = spawn(start_argv, &t);
+	ok = child_spawn(start_argv, NULL, &t);
 	REQUIRE(ok, "start the ticker");
-	EXPECT(ask(&t, "w 10\n", "ok 145"), "ticker before any probe");
-	ok = spawn(load_argv, &l) && wait_line(&l, "ready");
+	EXPECT(child_ask(&t, "w 10\n", "ok 145"), "ticker before any probe");
+	ok = child_spawn(load_argv, NULL, &l) && child_wait_line(&l, "ready", "loader");
 	REQUIRE(ok, "start the loader");
 	/* the watcher would find it within 100 ms; a sync now makes the test exact */
-	EXPECT(ask(&t, "s\n", "synced 0"), "sync");
-	EXPECT(ask(&t, "w 10\n", "ok 145") && ask(&t, "w 10\n", "ok 145"), "probed calls");
-	EXPECT(args_count(r) == 2, "work(0) counted %lld times, want 2", args_count(r));
-	out = finish(&l, &status);
+	EXPECT(child_ask(&t, "s\n", "synced 0"), "sync");
+	EXPECT(child_ask(&t, "w 10\n", "ok 145") && child_ask(&t, "w 10\n", "ok 145"), "probed calls");
+	EXPECT(child_reg_counter(r, "args", 0) == 2, "work(0) counted %lld times, want 2", child_reg_counter(r, "args", 0));
+	out = child_finish(&l, &status);
 	EXPECT(status == 0 && strstr(out, "map args (hash, key 4, value 8 bytes, 10 entries)\n"
 					  "  0 => 2\n"),
 	       "loader: %d: %s", status, out);
 	free(out);
 	/* the loader is gone, and with it its attachments */
-	EXPECT(ask(&t, "s\n", "synced 0"), "sync");
-	EXPECT(ask(&t, "w 10\n", "ok 145"), "the function after detach");
-	EXPECT(args_count(r) == 2, "work(0) counted %lld times after detach, want 2",
-	       args_count(r));
-	out = finish(&t, &status);
+	EXPECT(child_ask(&t, "s\n", "synced 0"), "sync");
+	EXPECT(child_ask(&t, "w 10\n", "ok 145"), "the function after detach");
+	EXPECT(child_reg_counter(r, "args", 0) == 2, "work(0) counted %lld times after detach, want 2",
+	       child_reg_counter(r, "args", 0));
+	out = child_finish(&t, &status);
 	EXPECT(status == 0, "ticker: %d: %s", status, out);
 	free(out);
 	EXPECT(!reg_remove(r, err, sizeof(err)), "%s", err);

@@ -25,64 +25,13 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "child.h"
 #include "inject/internal.h"
 #include "maps/maps.h"
 #include "registry/registry.h"
 #include "victim_ctl.h"
 
 static const char *uebpf, *victim_exe, *testlib, *ticker, *loader, *obj;
-
-struct proc {
-	pid_t pid;
-	int in, out; /* its stdin (write end), its stdout and stderr (read end) */
-};
-
-/* Start argv with agent (if not NULL) as UEBPF_AGENT. */
-static bool spawn(char *const *argv, const char *agent, struct proc *p)
-{
-	int in[2], out[2];
-
-	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
-		return false;
-	p->pid = fork();
-	if (p->pid < 0)
-		return false;
-	if (p->pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		dup2(out[1], 2);
-		if (agent)
-			setenv("UEBPF_AGENT", agent, 1);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	p->in = in[1];
-	p->out = out[0];
-	return true;
-}
-
-/* All p writes until it ends, and its exit status (128 + signal when killed). */
-static char *finish(struct proc *p, int *status)
-{
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap);
-	ssize_t n;
-
-	close(p->in);
-	while (buf && (n = read(p->out, buf + len, cap - len - 1)) > 0) {
-		len += (size_t)n;
-		if (len + 1 == cap)
-			buf = realloc(buf, cap *= 2);
-	}
-	close(p->out);
-	waitpid(p->pid, status, 0);
-	*status = WIFEXITED(*status) ? WEXITSTATUS(*status) : 128 + WTERMSIG(*status);
-	if (buf)
-		buf[len] = '\0';
-	return buf ? buf : strdup("");
-}
 
 struct run {
 	char *out; /* stdout and stderr */
@@ -92,9 +41,9 @@ struct run {
 /* uebpf with the arguments after agent (NULL-terminated), agent as UEBPF_AGENT if not NULL. */
 static struct run uebpf_run(const char *agent, ...)
 {
-	char *argv[16] = {(char *)uebpf};
+	char *argv[16] = {(char *)uebpf}, env[PATH_MAX + 16];
 	struct run r = {NULL, -1};
-	struct proc p;
+	struct child p;
 	va_list ap;
 	int n = 1;
 
@@ -103,8 +52,9 @@ static struct run uebpf_run(const char *agent, ...)
 		n++;
 	va_end(ap);
 	argv[n] = NULL;
-	if (spawn(argv, agent, &p))
-		r.out = finish(&p, &r.status);
+	snprintf(env, sizeof(env), "UEBPF_AGENT=%s", agent ? agent : "");
+	if (child_spawn(argv, agent ? env : NULL, &p))
+		r.out = child_finish(&p, &r.status);
 	else
 		r.out = strdup("");
 	return r;
@@ -167,71 +117,6 @@ static void test_bad_input(const char *registry)
 	       "the victim ended with status 0x%x", status);
 }
 
-/* A line from the ticker for a command; true when it starts with want. */
-static bool ask(struct proc *t, const char *cmd, const char *want)
-{
-	char line[128];
-	size_t len = 0;
-
-	if (write(t->in, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
-		return false;
-	while (len < sizeof(line) - 1 && read(t->out, &line[len], 1) == 1 && line[len] != '\n')
-		len++;
-	line[len] = '\0';
-	if (!strncmp(line, want, strlen(want)))
-		return true;
-	printf("  ticker: %s -> %s\n", cmd, line);
-	return false;
-}
-
-static bool wait_line(struct proc *p, const char *want)
-{
-	char line[256];
-	size_t len = 0;
-
-	while (len < sizeof(line) - 1 && read(p->out, &line[len], 1) == 1) {
-		if (line[len] != '\n') {
-			len++;
-			continue;
-		}
-		line[len] = '\0';
-		if (!strcmp(line, want))
-			return true;
-		printf("  loader: %s\n", line);
-		len = 0;
-	}
-	return false;
-}
-
-/* How often work(0) was counted: key 0 of the registry's map "args"; -1 if there is none. */
-static long long work0_count(struct reg *r)
-{
-	DIR *d = opendir(reg_dir(r));
-	long long count = -1;
-	struct dirent *e;
-	char err[256];
-
-	while (d && (e = readdir(d))) {
-		uint32_t key = 0;
-		uint64_t v = 0;
-		struct map *m;
-		int fd;
-
-		if (strncmp(e->d_name, "map-", 4) ||
-		    reg_open_map(r, e->d_name, &fd, err, sizeof(err)))
-			continue;
-		if (!map_open_fd(fd, &m, err, sizeof(err))) {
-			if (!strcmp(map_info(m)->name, "args"))
-				count = map_lookup_user(m, &key, &v) ? 0 : (long long)v;
-			map_close(m);
-		}
-		close(fd);
-	}
-	if (d)
-		closedir(d);
-	return count;
-}
-
 static bool match_path(const char *path, dev_t dev, ino_t ino, const void *ctx)
 {
 	(void)dev;
@@ -259,7 +144,7 @@ static bool work_bytes(pid_t pid, uint8_t bytes[16])
 	return ok;
 }
 
-static void attach_round(struct proc *t, struct reg *r, const char *dir, const uint8_t *orig,
+static void attach_round(struct child *t, struct reg *r, const char *dir, const uint8_t *orig,
 			 long long *count)
 {
 	char pid[16];
@@ -269,17 +154,17 @@ static void attach_round(struct proc *t, struct reg *r, const char *dir, const u
 	expect_run(0, "returned 0", uebpf_run(NULL, "attach", "--registry", dir, pid, NULL),
 		   "attach");
 	EXPECT(work_bytes(t->pid, now) && memcmp(now, orig, 16), "work() is not patched");
-	EXPECT(ask(t, "w 10\n", "ok 145") && ask(t, "w 10\n", "ok 145"), "probed calls");
-	EXPECT(work0_count(r) == *count + 2, "work(0) counted %lld times, want %lld",
-	       work0_count(r), *count + 2);
+	EXPECT(child_ask(t, "w 10\n", "ok 145") && child_ask(t, "w 10\n", "ok 145"), "probed calls");
+	EXPECT(child_reg_counter(r, "args", 0) == *count + 2, "work(0) counted %lld times, want %lld",
+	       child_reg_counter(r, "args", 0), *count + 2);
 	*count += 2;
 	expect_run(0, "uebpf_agent_stop() in process", uebpf_run(NULL, "detach", pid, NULL),
 		   "detach");
 	EXPECT(work_bytes(t->pid, now) && !memcmp(now, orig, 16),
 	       "work() does not have its bytes back");
-	EXPECT(ask(t, "w 10\n", "ok 145"), "the function after detach");
-	EXPECT(work0_count(r) == *count, "work(0) counted after detach: %lld times, want %lld",
-	       work0_count(r), *count);
+	EXPECT(child_ask(t, "w 10\n", "ok 145"), "the function after detach");
+	EXPECT(child_reg_counter(r, "args", 0) == *count, "work(0) counted after detach: %lld times, want %lld",
+	       child_reg_counter(r, "args", 0), *count);
 }
 
 static void test_end_to_end(void)
@@ -290,7 +175,7 @@ static void test_end_to_end(void)
 			     (char *)loader, (char *)obj, NULL};
 	uint8_t orig[16];
 	long long count = 0;
-	struct proc t, l;
+	struct child t, l;
 	struct reg *r;
 	char *out;
 	int status;
@@ -301,24 +186,24 @@ static void test_end_to_end(void)
 	ok = !reg_path(name, dir, sizeof(dir), err, sizeof(err)) &&
 	     !reg_open(dir, true, &r, err, sizeof(err));
 	REQUIRE(ok, "%s", err);
-	ok = spawn(ticker_argv, NULL, &t);
+	ok = child_spawn(ticker_argv, NULL, &t);
 	REQUIRE(ok, "start the ticker");
-	EXPECT(ask(&t, "w 10\n", "ok 145"), "the ticker before any probe");
+	EXPECT(child_ask(&t, "w 10\n", "ok 145"), "the ticker before any probe");
 	EXPECT(work_bytes(t.pid, orig), "read work() in the ticker");
-	ok = spawn(load_argv, NULL, &l) && wait_line(&l, "ready");
+	ok = child_spawn(load_argv, NULL, &l) && child_wait_line(&l, "ready", "loader");
 	REQUIRE(ok, "start the loader");
-	EXPECT(ask(&t, "w 10\n", "ok 145") && work0_count(r) == 0,
-	       "calls counted before attaching: %lld", work0_count(r));
+	EXPECT(child_ask(&t, "w 10\n", "ok 145") && child_reg_counter(r, "args", 0) == 0,
+	       "calls counted before attaching: %lld", child_reg_counter(r, "args", 0));
 
 	attach_round(&t, r, dir, orig, &count);
 	attach_round(&t, r, dir, orig, &count);
 
-	out = finish(&l, &status);
+	out = child_finish(&l, &status);
 	EXPECT(status == 0 && strstr(out, "map args (hash, key 4, value 8 bytes, 10 entries)\n"
 					  "  0 => 4\n"),
 	       "loader: %d: %s", status, out);
 	free(out);
-	out = finish(&t, &status);
+	out = child_finish(&t, &status);
 	EXPECT(status == 0, "ticker: %d: %s", status, out);
 	free(out);
 	EXPECT(!reg_remove(r, err, sizeof(err)), "%s", err);
