@@ -95,7 +95,6 @@ struct bench_impl *bench_kernel_open(const struct bench_case *c, char *err, size
 typedef uint64_t (*bench_native_fn)(const uint8_t *data, const uint8_t *end);
 uint64_t bench_native_baseline(const uint8_t *data, const uint8_t *end);
 uint64_t bench_native_fletcher16(const uint8_t *data, const uint8_t *end);
-const char *bench_native_compiler(void);
 bench_native_fn bench_native_twin(enum bench_prog prog);
 struct bench_impl *bench_native_open(const struct bench_case *c);
 
@@ -105,9 +104,6 @@ struct bench_timing {
 	uint64_t budget_ns;
 	unsigned min_rounds;
 };
-
-/* This thread's CPU time: what in-process engines time their slices with. */
-uint64_t bench_cpu_ns(void);
 
 /* Run impl once: 0 if it returns its case's expected answer, else a negative errno and why. */
 int bench_check(struct bench_impl *impl, char *err, size_t err_len);
@@ -127,7 +123,7 @@ struct bench_stats {
 	uint64_t runs;
 };
 
-/* Statistics of impl's slices (ns per run); sorts its samples. */
+/* Statistics of impl's slices (ns per run). */
 void bench_stats(struct bench_impl *impl, struct bench_stats *st);
 
 /* A row of the table and of the CSV; ratios are NAN when there is no reference. */

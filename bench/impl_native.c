@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "bench.h"
+#include "benchlib.h"
 
 /* Volatile: the optimizer must not learn which twin it calls, however this file is built. */
 struct native {
@@ -22,11 +23,11 @@ static int native_run(struct bench_impl *impl, uint64_t n, double *ns, uint64_t 
 	struct native *nat = impl->priv;
 	bench_native_fn fn = nat->fn;
 	const uint8_t *data = impl->c->data, *end = data + impl->c->len;
-	uint64_t t0 = bench_cpu_ns(), v = 0;
+	uint64_t t0 = benchlib_thread_ns(), v = 0;
 
 	for (uint64_t i = 0; i < n; i++)
 		v = fn(data, end);
-	*ns = (double)(bench_cpu_ns() - t0) / (double)n;
+	*ns = (double)(benchlib_thread_ns() - t0) / (double)n;
 	*r0 = v;
 	return 0;
 }

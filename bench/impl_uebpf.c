@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "bench.h"
+#include "benchlib.h"
 #include "common/errbuf.h"
 
 const char *const bench_uebpf_engine_names[BENCH_NUEBPF_ENGINES] = {
@@ -61,7 +62,7 @@ static int uebpf_run(struct bench_impl *impl, uint64_t n, double *ns, uint64_t *
 	const struct uebpf_vm *vm = impl->priv;
 	uint8_t *data = impl->c->data;
 	size_t len = impl->c->len;
-	uint64_t t0 = bench_cpu_ns();
+	uint64_t t0 = benchlib_thread_ns();
 
 	for (uint64_t i = 0; i < n; i++) {
 		int ret = uebpf_vm_run(vm, data, len, r0, NULL, 0);
@@ -69,7 +70,7 @@ static int uebpf_run(struct bench_impl *impl, uint64_t n, double *ns, uint64_t *
 		if (ret)
 			return ret;
 	}
-	*ns = (double)(bench_cpu_ns() - t0) / (double)n;
+	*ns = (double)(benchlib_thread_ns() - t0) / (double)n;
 	return 0;
 }
 

@@ -1,12 +1,17 @@
 #!/bin/sh
-# Host instructions per executed eBPF instruction of the interpreter, on
-# Fletcher-16 over 2560 B: counted by callgrind, so free of the machine's
-# timing noise. The native twin is counted the same way for scale.
-# Usage: bench/insns.sh [BUILD_DIR] [RUNS]
+# Exact counts from callgrind, free of the machine's timing noise:
+# 1. host instructions per executed eBPF instruction of the interpreter, on
+#    Fletcher-16 over 2560 B (uebpf-bench --insns-probe); the native twin is
+#    counted the same way for scale;
+# 2. host instructions per run of every test of a suite (the default one) on
+#    every engine and native twin: `uebpf bench SUITE --callgrind`, written
+#    as 'insns' rows of the extended CSV bench/results/latest-suite-insns.csv.
+# Usage: bench/insns.sh [BUILD_DIR] [RUNS] [SUITE]
 set -eu
 
 build=${1:-build}
 runs=${2:-50}
+suite=${3:-bench/suites/default.yaml}
 bench=$build/bench/uebpf-bench
 target=12
 
@@ -47,3 +52,8 @@ awk -v i="$interp" -v n="$native" -v e="$ebpf" -v r="$runs" -v b="$bytes" -v t="
 	printf "  native twin host insns per run  %12.0f  (%.2f per byte)\n", n / r, n / r / b
 	printf "  interp / native host insns      %12.2f\n", i / n
 }'
+
+echo
+mkdir -p bench/results
+"$build/tools/uebpf/uebpf" bench "$suite" --callgrind --native \
+	--ext-csv bench/results/latest-suite-insns.csv

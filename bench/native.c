@@ -23,15 +23,3 @@ __attribute__((noinline)) uint64_t bench_native_fletcher16(const uint8_t *data, 
 	}
 	return ((s2 % 255) << 8) | (s1 % 255);
 }
-
-/* The compiler that built this file, which is what the native rows measure. */
-const char *bench_native_compiler(void)
-{
-#if defined(__clang__)
-	return "clang " __clang_version__;
-#elif defined(__GNUC__)
-	return "gcc " __VERSION__;
-#else
-	return __VERSION__;
-#endif
-}

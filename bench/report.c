@@ -8,9 +8,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "bench.h"
+#include "benchlib.h"
 #include "common/errbuf.h"
 
 #define CSV_HEADER "test,engine,param,ns_median,ns_min,ns_p95,runs,ratio_native,ratio_kernel"
@@ -19,15 +19,6 @@ void bench_report_head(FILE *f, const char *param_name)
 {
 	fprintf(f, "%-10s %6s %-10s %11s %11s %11s %12s %9s %9s\n", "test", param_name, "engine",
 		"median ns", "min ns", "p95 ns", "runs", "x native", "x kernel");
-}
-
-/* A ratio column: "-" where the row has nothing to compare with. */
-static void table_ratio(FILE *f, double r)
-{
-	if (isnan(r))
-		fprintf(f, " %9s", "-");
-	else
-		fprintf(f, " %9.2f", r);
 }
 
 void bench_report_rows(FILE *f, const struct bench_row *rows, size_t n)
@@ -40,33 +31,11 @@ void bench_report_rows(FILE *f, const struct bench_row *rows, size_t n)
 			snprintf(param, sizeof(param), "%zu", r->param);
 		fprintf(f, "%-10s %6s %-10s %11.2f %11.2f %11.2f %12" PRIu64, r->test, param,
 			r->engine, r->st.median, r->st.min, r->st.p95, r->st.runs);
-		table_ratio(f, r->ratio_native);
-		table_ratio(f, r->ratio_kernel);
+		benchlib_print_ratio(f, r->ratio_native);
+		benchlib_print_ratio(f, r->ratio_kernel);
 		fputc('\n', f);
 	}
 	fflush(f);
-}
-
-/* mkdir -p of the directory part of path. */
-static int make_parent(const char *path)
-{
-	char *dir = strdup(path);
-	int ret = 0;
-
-	if (!dir)
-		return -ENOMEM;
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0777) && errno != EEXIST) {
-			ret = -errno;
-			break;
-		}
-		*p = '/';
-	}
-	free(dir);
-	return ret;
 }
 
 static void csv_ratio(FILE *f, double r)
@@ -78,7 +47,7 @@ static void csv_ratio(FILE *f, double r)
 int bench_report_csv(const char *path, const struct bench_row *rows, size_t n, char *err,
 		     size_t err_len)
 {
-	int ret = make_parent(path);
+	int ret = benchlib_make_parent(path);
 	FILE *f;
 
 	if (ret) {

@@ -13,18 +13,11 @@
 #include <time.h>
 
 #include "bench.h"
+#include "benchlib.h"
 #include "common/errbuf.h"
 
 /* test_run's repeat is an int; a batch never needs more. */
 #define MAX_BATCH (1ull << 30)
-
-uint64_t bench_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t wall_ns(void)
 {
@@ -150,24 +143,15 @@ int bench_time_case(struct bench_impl **impls, size_t n, const struct bench_timi
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 void bench_stats(struct bench_impl *impl, struct bench_stats *st)
 {
-	size_t n = impl->nsamples;
-	double *s = impl->samples;
+	struct benchlib_stats all;
 
 	*st = (struct bench_stats){.runs = impl->runs};
-	if (!n)
+	if (!impl->nsamples)
 		return;
-	qsort(s, n, sizeof(*s), cmp_double);
-	st->min = s[0];
-	st->median = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-	/* nearest rank: the smallest sample with at least 95% of them at or below it */
-	st->p95 = s[(n * 95 + 99) / 100 - 1];
+	benchlib_stats_compute(impl->samples, impl->nsamples, &all);
+	st->median = all.median;
+	st->min = all.min;
+	st->p95 = all.p95;
 }

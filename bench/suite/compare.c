@@ -38,19 +38,19 @@ int suite_compare(const struct suite_results *cur, const struct suite_results *b
 		base->sys.commit, base->sys.timestamp, o->alpha, o->min_shift * 100);
 	for (size_t i = 0; i < cur->n; i++) {
 		const struct suite_result *c = &cur->rows[i], *b = match(base, c);
-		struct suite_stats bs, cs;
-		struct suite_mwu u;
+		struct benchlib_stats bs, cs;
+		struct benchlib_mwu u;
 		double shift;
 		const char *verdict;
 
 		if (!b || !b->nsamples || !c->nsamples)
 			continue;
-		if (suite_mann_whitney(c->samples, c->nsamples, b->samples, b->nsamples, &u)) {
+		if (benchlib_mann_whitney(c->samples, c->nsamples, b->samples, b->nsamples, &u)) {
 			errbuf_set(err, err_len, "out of memory");
 			return -ENOMEM;
 		}
-		suite_stats_compute(b->samples, b->nsamples, &bs);
-		suite_stats_compute(c->samples, c->nsamples, &cs);
+		benchlib_stats_compute(b->samples, b->nsamples, &bs);
+		benchlib_stats_compute(c->samples, c->nsamples, &cs);
 		compared++;
 		shift = cs.median / bs.median - 1;
 		if (u.p >= o->alpha || fabs(shift) <= o->min_shift)

@@ -4,7 +4,8 @@
  * Average Duration (ns), CPU i Duration (ns)) so its tooling reads ours;
  * each engine is a test of its own there ("NAME [engine]"). The extended
  * form is uebpf's: '#' header lines, then one "stat" row per test variant
- * and engine and, for --compare, one "sample" row per batch. Every row
+ * and engine and, for --compare, one "sample" row per batch; a callgrind
+ * pass writes "insns" rows instead (host instructions per run, exact). Every row
  * carries its run's timestamp and commit, so a history file is many runs
  * appended to one another.
  */
@@ -20,7 +21,7 @@
 
 static const char ext_columns[] = "row,timestamp,commit,test,size,engine,batch,ns,median_ns,"
 				  "mean_ns,stddev_ns,p95_ns,min_ns,ratio_kernel,ratio_native,"
-				  "slices,dropped";
+				  "slices,dropped,insns_per_run";
 enum {
 	COL_ROW,
 	COL_TS,
@@ -39,6 +40,7 @@ enum {
 	COL_RN,
 	COL_SLICES,
 	COL_DROPPED,
+	COL_INSNS,
 	NCOLS
 };
 
@@ -146,6 +148,16 @@ int suite_csv_write_ext(const char *path, const struct suite_results *r, bool sa
 	for (size_t i = 0; i < r->n; i++) {
 		const struct suite_result *row = &r->rows[i];
 
+		if (!isnan(row->insns)) {
+			row_head(f, "insns", r, row);
+			fputs(",,,,,,,,", f);
+			num(f, row->ratio_native);
+			fputs(",,,", f);
+			num(f, row->insns);
+			fputc('\n', f);
+		}
+		if (!row->nsamples)
+			continue;
 		row_head(f, "stat", r, row);
 		fputs(",,", f);
 		num(f, row->st.median);
@@ -161,13 +173,13 @@ int suite_csv_write_ext(const char *path, const struct suite_results *r, bool sa
 		num(f, row->ratio_kernel);
 		fputc(',', f);
 		num(f, row->ratio_native);
-		fprintf(f, ",%llu,%llu\n", (unsigned long long)row->slices,
+		fprintf(f, ",%llu,%llu,\n", (unsigned long long)row->slices,
 			(unsigned long long)row->dropped);
 		for (size_t b = 0; samples && b < row->nsamples; b++) {
 			row_head(f, "sample", r, row);
 			fprintf(f, "%zu,", b);
 			num(f, row->samples[b]);
-			fputs(",,,,,,,,,\n", f);
+			fputs(",,,,,,,,,,\n", f);
 		}
 	}
 	return finish(f, path, err, err_len);
@@ -224,8 +236,8 @@ static struct suite_result *find_row(struct suite_results *r, const char *test, 
 			return &r->rows[i];
 	for (int c = 0; c < SUITE_MAX_CPUS; c++)
 		blank.cpu_ns[c] = NAN;
-	blank.ratio_kernel = blank.ratio_native = NAN;
-	suite_stats_compute(NULL, 0, &blank.st);
+	blank.ratio_kernel = blank.ratio_native = blank.insns = NAN;
+	benchlib_stats_compute(NULL, 0, &blank.st);
 	return suite_results_add(r, &blank) ? NULL : &r->rows[r->n - 1];
 }
 
@@ -252,6 +264,7 @@ static int read_rows(const char *path, row_fn fn, void *arg, char *err, size_t e
 	char line[4096], *fields[NCOLS];
 	bool columns = false;
 	int ln = 0, ret = 0;
+	size_t n;
 
 	if (!f) {
 		errbuf_set(err, err_len, "%s: %s", path, strerror(errno));
@@ -265,7 +278,11 @@ static int read_rows(const char *path, row_fn fn, void *arg, char *err, size_t e
 			columns = true;
 			continue;
 		}
-		if (!columns || split(line, fields) != NCOLS) {
+		n = columns ? split(line, fields) : 0;
+		/* files from before the insns column */
+		if (n == NCOLS - 1)
+			fields[n++] = line + strlen(line);
+		if (n != NCOLS) {
 			errbuf_set(err, err_len,
 				   "%s:%d: not an extended CSV of uebpf bench (expected the "
 				   "columns %s)",
@@ -307,6 +324,8 @@ static int last_row(void *arg, char **f, int line, char *err, size_t err_len)
 
 	if (e < 0)
 		return -EINVAL;
+	if (strcmp(f[COL_ROW], "stat") && strcmp(f[COL_ROW], "sample"))
+		return 0;
 	if (strcmp(r->sys.timestamp, f[COL_TS]) || strcmp(r->sys.commit, f[COL_COMMIT])) {
 		suite_results_free(r);
 		snprintf(r->sys.timestamp, sizeof(r->sys.timestamp), "%s", f[COL_TS]);

@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 	}
 	s.tests[idx].elf_path = strdup(argv[4]);
 	ret = s.tests[idx].elf_path
-		      ? suite_obj_open(&s.tests[idx], (uint32_t)size, &o, err, sizeof(err))
+		      ? suite_obj_open(&s.tests[idx], (uint32_t)size, true, &o, err, sizeof(err))
 		      : -ENOMEM;
 	if (ret == -EPERM || ret == -EACCES)
 		printf("skip the kernel refuses to load BPF here (%s): root, or CAP_BPF and "

@@ -213,7 +213,7 @@ static int parse_sizes(struct parse *p, yaml_node_t *v, struct suite_test *t)
 	return 0;
 }
 
-/* uebpf: {engines: [...], native: NAME, data_sizes: [...]} */
+/* uebpf: {engines: [...], native: NAME, data_sizes: [...], measure: KIND, user_pointer: BOOL} */
 static int parse_ext(struct parse *p, yaml_node_t *m, struct suite_test *t)
 {
 	yaml_node_t *v;
@@ -247,6 +247,27 @@ static int parse_ext(struct parse *p, yaml_node_t *m, struct suite_test *t)
 		if (!suite_native_find(t->native))
 			return PERR(p, v, "test '%s': no native twin called '%s'", t->name,
 				    t->native);
+	}
+	v = lookup(p, m, "measure");
+	if (v) {
+		static const char *const names[] = {"test_run", "uprobe", "uretprobe", "verifier"};
+		const char *s = scalar(v);
+		size_t i = 0;
+
+		while (s && i < sizeof(names) / sizeof(names[0]) && strcmp(s, names[i]))
+			i++;
+		if (!s || i == sizeof(names) / sizeof(names[0]))
+			return PERR(p, v,
+				    "test '%s': uebpf.measure must be test_run, uprobe, uretprobe "
+				    "or verifier",
+				    t->name);
+		t->measure = (enum suite_measure)i;
+	}
+	v = lookup(p, m, "user_pointer");
+	if (v) {
+		ret = get_bool(p, v, "user_pointer", &t->user_pointer);
+		if (ret)
+			return ret;
 	}
 	v = lookup(p, m, "data_sizes");
 	return v ? parse_sizes(p, v, t) : 0;

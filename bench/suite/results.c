@@ -55,14 +55,6 @@ void suite_table_head(FILE *f)
 		"drop%");
 }
 
-static void ratio(FILE *f, double x)
-{
-	if (isnan(x))
-		fprintf(f, " %9s", "-");
-	else
-		fprintf(f, " %9.2f", x);
-}
-
 void suite_table_rows(FILE *f, const struct suite_result *rows, size_t n)
 {
 	char name[160];
@@ -74,9 +66,23 @@ void suite_table_rows(FILE *f, const struct suite_result *rows, size_t n)
 		fprintf(f, "%-34.34s %-7s %10.2f %10.2f %9.2f %10.2f %10.2f", name,
 			suite_engine_name(r->engine), r->st.median, r->st.mean, r->st.stddev,
 			r->st.p95, r->st.min);
-		ratio(f, r->ratio_kernel);
-		ratio(f, r->ratio_native);
+		benchlib_print_ratio(f, r->ratio_kernel);
+		benchlib_print_ratio(f, r->ratio_native);
 		fprintf(f, " %5.1f\n",
 			r->slices ? 100.0 * (double)r->dropped / (double)r->slices : 0.0);
+	}
+}
+
+void suite_insns_table(FILE *f, const struct suite_result *rows, size_t n)
+{
+	char name[160];
+
+	fprintf(f, "%-34s %-7s %14s %9s\n", "test", "engine", "insns per run", "x native");
+	for (size_t i = 0; i < n; i++) {
+		suite_variant_name(&rows[i], name, sizeof(name));
+		fprintf(f, "%-34.34s %-7s %14.1f", name, suite_engine_name(rows[i].engine),
+			rows[i].insns);
+		benchlib_print_ratio(f, rows[i].ratio_native);
+		fputc('\n', f);
 	}
 }

@@ -30,6 +30,11 @@
 #include "common/errbuf.h"
 #include "suite.h"
 
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define HAVE_CALLGRIND 1
+#endif
+
 /* Dropped slices allowed per instance and batch, beyond twice the slices it needs. */
 #define QUIET_EXTRA_DROPS 8
 /* 2-run calls that measure an instance's fixed cost per call. */
@@ -115,7 +120,7 @@ struct native_arg {
 	uint64_t n;
 };
 
-static int native_thread(void *p, int cpu, uint32_t *retval, char *err, size_t err_len)
+static int native_thread(void *p, int cpu, uint32_t *retval, double *ns, char *err, size_t err_len)
 {
 	struct native_arg *a = p;
 	/* through a volatile pointer, so the compiler neither inlines nor hoists the call */
@@ -123,6 +128,7 @@ static int native_thread(void *p, int cpu, uint32_t *retval, char *err, size_t e
 	uint64_t r = 0;
 
 	(void)cpu;
+	(void)ns;
 	(void)err;
 	(void)err_len;
 	for (uint64_t i = 0; i < a->n; i++)
@@ -167,6 +173,22 @@ static int slice_checked(struct variant *v, struct inst *in, uint64_t n, bool re
 	return 0;
 }
 
+/* The test-run calls a slice of n runs makes: one, or one per batch_size runs. */
+static double calls(const struct variant *v, const struct inst *in, uint64_t n)
+{
+	uint32_t b = v->t->batch_size;
+
+	if (in->native || !b)
+		return 1;
+	return (double)((n + b - 1) / b);
+}
+
+/* What a slice's runs cost, less its calls' fixed part. */
+static double runs_ns(const struct variant *v, const struct inst *in, uint64_t n, double ns)
+{
+	return fmax(ns - in->fixed_ns * calls(v, in, n), 0);
+}
+
 /*
  * A test-run call costs a fixed part besides its runs: the kernel sets up
  * the packet and context (and for XDP with repeat > 1, a good deal more),
@@ -179,6 +201,8 @@ static int slice_checked(struct variant *v, struct inst *in, uint64_t n, bool re
  * its variation is small against them (FIXED_SHARE times the fixed part,
  * and at least slice_ns of runs). The number of runs per slice is found by
  * doubling until the runs take a quarter of that length twice in a row.
+ * With batch_size, a slice makes several calls, each with its fixed part.
+ * Uprobe and verifier tests make no test-run call: they have no fixed part.
  */
 static int calibrate(struct variant *v, struct inst *in, char *err, size_t err_len)
 {
@@ -187,27 +211,38 @@ static int calibrate(struct variant *v, struct inst *in, char *err, size_t err_l
 	double ns, per_run, call2 = INFINITY, target;
 	int ret;
 
-	for (int i = 0; i < FIXED_PROBES; i++) {
+	/*
+	 * A uprobe test's slice attaches and detaches its probe (for the
+	 * instance's slices alone), which takes far longer than its runs: a
+	 * slice is a whole batch, and no slice is spent on calibration.
+	 */
+	if (v->t->measure == SUITE_UPROBE || v->t->measure == SUITE_URETPROBE) {
+		in->slice_n = cap;
+		in->target_ns = INFINITY;
+		return 0;
+	}
+	for (int i = 0; i < FIXED_PROBES && v->t->measure == SUITE_TEST_RUN; i++) {
 		ret = slice_checked(v, in, cap < 2 ? 1 : 2, false, &res, &ns, err, err_len);
 		if (ret)
 			return ret;
 		call2 = fmin(call2, ns);
 	}
-	in->fixed_ns = call2;
+	in->fixed_ns = isinf(call2) ? 0 : call2;
 	target = fmax(v->o->slice_ns, FIXED_SHARE * in->fixed_ns);
 	for (int above = 0;; n *= 2) {
 		ret = slice_checked(v, in, n, false, &res, &ns, err, err_len);
 		if (ret)
 			return ret;
 		/* twice in a row, so that one slow call does not stop it early */
-		above = ns - in->fixed_ns >= target / 4 ? above + 1 : 0;
+		above = runs_ns(v, in, n, ns) >= target / 4 ? above + 1 : 0;
 		if (above == 2 || n >= cap)
 			break;
 	}
 	in->target_ns = target;
-	per_run = fmax(ns - in->fixed_ns, 1) / (double)n;
-	in->fixed_ns = fmax(call2 - (cap < 2 ? 1 : 2) * per_run, 0);
-	if (n >= cap && ns - in->fixed_ns < in->fixed_ns) {
+	per_run = fmax(runs_ns(v, in, n, ns), 1) / (double)n;
+	if (!isinf(call2))
+		in->fixed_ns = fmax(call2 - (cap < 2 ? 1 : 2) * per_run, 0);
+	if (n >= cap && runs_ns(v, in, n, ns) < in->fixed_ns) {
 		progress_done(v->o);
 		fprintf(stderr,
 			"uebpf bench: test '%s' on %s: %llu runs take less than one test-run "
@@ -259,7 +294,7 @@ static int open_inst(struct variant *v, int e, char *err, size_t err_len)
 		}
 	} else {
 		setenv("UEBPF_ENGINE", suite_engine_name(e), 1);
-		ret = suite_obj_open(v->t, size, &in->obj, why, sizeof(why));
+		ret = suite_obj_open(v->t, size, false, &in->obj, why, sizeof(why));
 	}
 	if (ret) {
 		errbuf_set(err, err_len, "test '%s' on %s: %s", v->t->name, suite_engine_name(e),
@@ -272,7 +307,7 @@ static int open_inst(struct variant *v, int e, char *err, size_t err_len)
 		errbuf_set(err, err_len, "out of memory");
 		return -ENOMEM;
 	}
-	return calibrate(v, in, err, err_len);
+	return v->o->insns_runs ? 0 : calibrate(v, in, err, err_len);
 }
 
 static void close_insts(struct variant *v)
@@ -314,12 +349,12 @@ static int one_slice(struct variant *v, struct inst *in, struct batch_state *b, 
 		b->drops++;
 		return 0;
 	}
-	per_run = fmax(ns - in->fixed_ns, 0) / (double)n;
+	per_run = runs_ns(v, in, n, ns) / (double)n;
 	b->left -= n;
 	b->ns += per_run * (double)n;
 	b->runs += n;
 	for (size_t i = 0; i < res.nthreads; i++) {
-		in->cpu_ns[res.cpu[i]] += fmax(res.ns[i] - in->fixed_ns, 0);
+		in->cpu_ns[res.cpu[i]] += runs_ns(v, in, n, res.ns[i]);
 		in->cpu_runs[res.cpu[i]] += (double)n;
 	}
 	return 0;
@@ -380,11 +415,12 @@ static int collect(struct variant *v, struct suite_results *out, char *err, size
 					 .samples = in->samples,
 					 .nsamples = in->nsamples,
 					 .slices = in->slices,
-					 .dropped = in->dropped};
+					 .dropped = in->dropped,
+					 .insns = NAN};
 
 		for (int c = 0; c < SUITE_MAX_CPUS; c++)
 			r.cpu_ns[c] = in->cpu_runs[c] > 0 ? in->cpu_ns[c] / in->cpu_runs[c] : NAN;
-		suite_stats_compute(in->samples, in->nsamples, &r.st);
+		benchlib_stats_compute(in->samples, in->nsamples, &r.st);
 		if (in->engine == SUITE_KERNEL)
 			kernel = r.st.median;
 		if (in->engine == SUITE_NATIVE)
@@ -404,6 +440,50 @@ static int collect(struct variant *v, struct suite_results *out, char *err, size
 		fflush(v->o->table);
 	}
 	return 0;
+}
+
+/*
+ * The callgrind pass (suite_callgrind runs this process under callgrind):
+ * after a first slice that warms it up, each instance runs insns_runs
+ * runs, then twice as many, each between two dumps of callgrind's counters,
+ * the second labelled with what ran. What
+ * the two have in common (waking the slice's threads, the test-run calls'
+ * fixed part) cancels out in their difference, which is the instructions
+ * of insns_runs runs on each of the test's CPUs.
+ */
+static int count_insns(struct variant *v, char *err, size_t err_len)
+{
+#ifdef HAVE_CALLGRIND
+	struct suite_slice res;
+	char label[128];
+	double ns;
+	int ret;
+
+	for (size_t i = 0; i < v->ninst; i++) {
+		/* a first slice, not counted, so that neither counted one pays first-use costs */
+		ret = slice_checked(v, &v->inst[i], v->o->insns_runs, false, &res, &ns, err,
+				    err_len);
+		if (ret)
+			return ret;
+		for (uint64_t n = v->o->insns_runs; n <= 2 * v->o->insns_runs; n *= 2) {
+			snprintf(label, sizeof(label), "%s %zu %u %s %llu %zu", SUITE_INSNS_LABEL,
+				 v->test_index, v->size, suite_engine_name(v->inst[i].engine),
+				 (unsigned long long)n, v->ncpus);
+			/* a dump zeroes every thread's counters (CALLGRIND_ZERO_STATS only this
+			 * one's) */
+			CALLGRIND_DUMP_STATS_AT(SUITE_INSNS_LABEL "-before");
+			ret = slice_checked(v, &v->inst[i], n, false, &res, &ns, err, err_len);
+			CALLGRIND_DUMP_STATS_AT(label);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+#else
+	(void)v;
+	errbuf_set(err, err_len, "this build has no valgrind headers: no instruction counts");
+	return -ENOTSUP;
+#endif
 }
 
 static bool wants(const struct variant *v, int e)
@@ -447,9 +527,11 @@ static int run_variant(struct variant *v, struct suite_results *out, char *err, 
 		errbuf_set(err, err_len, "test '%s': no engine left to run it on", v->t->name);
 		ret = -EINVAL;
 	}
-	if (!ret)
+	if (!ret && v->o->insns_runs)
+		ret = count_insns(v, err, err_len);
+	else if (!ret)
 		ret = run_batches(v, err, err_len);
-	if (!ret)
+	if (!ret && !v->o->insns_runs)
 		ret = collect(v, out, err, err_len);
 	progress_done(v->o);
 	close_insts(v);
@@ -478,6 +560,8 @@ int suite_run(const struct suite *s, const struct suite_options *o, struct suite
 		return -EINVAL;
 	}
 	kernel_skipped = false;
+	/* trace_printk's lines: nowhere, unless asked (the kernel's go to its trace buffer) */
+	setenv("UEBPF_TRACE_PIPE", "/dev/null", 0);
 	out->ncpus = suite_ncpus();
 	for (size_t i = 0; i < s->ntests; i++)
 		total += s->tests[i].nsizes ? s->tests[i].nsizes : 1;
@@ -485,7 +569,15 @@ int suite_run(const struct suite *s, const struct suite_options *o, struct suite
 		const struct suite_test *t = &s->tests[i];
 		size_t nv = t->nsizes ? t->nsizes : 1;
 
-		if (t->platform && strcmp(t->platform, "Linux")) {
+		if (o->insns_runs && t->measure != SUITE_TEST_RUN) {
+			fprintf(stderr,
+				"uebpf bench: test '%s' measures no test run, skipped under "
+				"callgrind\n",
+				t->name);
+			number += nv;
+			continue;
+		}
+		if (t->platform && strcmp(t->platform, "Linux") && strcmp(t->platform, "uebpf")) {
 			fprintf(stderr, "uebpf bench: test '%s' is for %s, skipped\n", t->name,
 				t->platform);
 			number += nv;

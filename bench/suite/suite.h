@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "benchlib.h"
+
 #define SUITE_MAX_CPUS 64
 
 /* The columns of a result: uebpf's engines by enum uebpf_engine, then kernel and native. */
@@ -34,6 +36,25 @@ enum suite_engine {
 const char *suite_engine_name(int engine);
 /* The engine called name, or -EINVAL. */
 int suite_engine_parse(const char *name);
+
+/*
+ * What a test measures (uebpf.measure): BPF_PROG_TEST_RUN runs (the
+ * default, as bpf_performance does); a call of the runner's victim function
+ * with the test's program attached as a uprobe or a uretprobe (the kernel
+ * column with a kernel uprobe, the native column without a probe); or the
+ * verification of the test's programs, as the verifier itself reports it
+ * ("verification time" of log_level 4), per load.
+ */
+enum suite_measure { SUITE_TEST_RUN, SUITE_UPROBE, SUITE_URETPROBE, SUITE_VERIFY };
+
+/* uebpf.user_pointer: the runner writes, at this byte of the packet, the address of
+ * a word of its own memory holding SUITE_USER_WORD (for bpf_probe_read_user). */
+#define SUITE_USER_PTR_OFF 16
+#define SUITE_USER_WORD 0x0123456789abcdefull
+
+/* The function uprobe tests probe: returns x + 1; a push %rbp prologue (victim.S). */
+long suite_victim(long x);
+#define SUITE_VICTIM "suite_victim"
 
 /* program_cpu_assignment: one program and where it runs. */
 enum suite_cpus { SUITE_CPUS_ALL, SUITE_CPUS_REMAINING, SUITE_CPUS_LIST };
@@ -59,9 +80,9 @@ struct suite_test {
 	uint64_t prep_iterations;
 	struct suite_assign *assign;
 	size_t nassign;
-	char *platform;
+	char *platform; /* run here when absent, Linux or uebpf (bpf_performance skips uebpf) */
 	char *program_type;
-	uint32_t batch_size; /* read for compatibility; uebpf's test run has no batching */
+	uint32_t batch_size; /* runs per BPF_PROG_TEST_RUN call; 0: a slice's runs in one call */
 	bool pass_data;	     /* default true: 1024 B of data in, as bpf_performance does */
 	bool pass_context;
 	bool has_expected;
@@ -71,6 +92,8 @@ struct suite_test {
 	char *native;		      /* name of a native C twin */
 	uint32_t *data_sizes;	      /* a variant per size; none: one variant of 1024 B */
 	size_t nsizes;
+	enum suite_measure measure;
+	bool user_pointer;
 };
 
 struct suite {
@@ -99,31 +122,6 @@ int suite_resolve(struct suite *s, const char *obj_dir, char *err, size_t err_le
 void suite_fill_data(uint8_t *data, size_t size);
 #define SUITE_DEFAULT_DATA 1024
 
-/* --- statistics (stats.c) --- */
-
-struct suite_stats {
-	size_t n;
-	double median, mean, stddev, p95, min;
-};
-
-/* Statistics of x[0..n) (not modified). stddev is the sample one (n - 1). */
-void suite_stats_compute(const double *x, size_t n, struct suite_stats *st);
-
-struct suite_mwu {
-	double u; /* U of a: pairs (a_i, b_j) with a_i > b_j, ties counted one half */
-	double z; /* the normal approximation's z (0 when the exact test was used) */
-	double p; /* two-sided */
-	bool exact;
-};
-
-/*
- * Mann-Whitney U test of a against b. Exact p-value when there are no
- * ties and na * nb <= SUITE_MWU_EXACT_MAX, else the normal approximation
- * with tie and continuity corrections. Returns 0 or -EINVAL (an empty side).
- */
-#define SUITE_MWU_EXACT_MAX 2500
-int suite_mann_whitney(const double *a, size_t na, const double *b, size_t nb, struct suite_mwu *r);
-
 /* --- running (run.c) --- */
 
 struct suite_options {
@@ -135,6 +133,7 @@ struct suite_options {
 	bool progress;		   /* the progress line on stderr */
 	FILE *table;		   /* each test's rows as it ends, or NULL */
 	const char *kernel_helper; /* executable that runs the kernel column */
+	uint64_t insns_runs;	   /* the callgrind pass (suite_callgrind's child): runs counted */
 };
 
 void suite_options_default(struct suite_options *o);
@@ -147,8 +146,9 @@ struct suite_result {
 	double *samples; /* ns per run, one per batch */
 	size_t nsamples;
 	double cpu_ns[SUITE_MAX_CPUS]; /* mean ns per run on each CPU used; NAN elsewhere */
-	struct suite_stats st;
+	struct benchlib_stats st;
 	double ratio_kernel, ratio_native; /* median over theirs; NAN without them */
+	double insns; /* host instructions per run (callgrind); NAN if not counted */
 	uint64_t slices, dropped;
 };
 
@@ -201,18 +201,28 @@ int suite_cpu_plan(const struct suite_test *t, int ncpus, int *cpu_prog, char *e
 /* CPUs this process may run on (at most SUITE_MAX_CPUS). */
 int suite_ncpus(void);
 
-/* A loaded object (libbpf; the bpf() calls go wherever this process's syscall() sends them). */
+/*
+ * A loaded object (libbpf; the bpf() calls go wherever this process's
+ * syscall() sends them). kernel says where they go, for what the two do
+ * differently: emptying ring buffers (the kernel's are mmapped, uebpf's
+ * read through the maps library).
+ */
 struct suite_obj;
-int suite_obj_open(const struct suite_test *t, uint32_t size, struct suite_obj **out, char *err,
-		   size_t err_len);
+int suite_obj_open(const struct suite_test *t, uint32_t size, bool kernel, struct suite_obj **out,
+		   char *err, size_t err_len);
 int suite_obj_slice(struct suite_obj *o, uint64_t n, bool ref, struct suite_slice *res, char *err,
 		    size_t err_len);
 void suite_obj_close(struct suite_obj *o);
 
+/* A ring buffer map (its fd) emptied after each slice; kernel: as for suite_obj_open. */
+struct suite_ring;
+int suite_ring_open(int fd, bool kernel, struct suite_ring **out, char *err, size_t err_len);
+void suite_ring_drain(struct suite_ring *r);
+void suite_ring_close(struct suite_ring *r);
+
 /* Native twins: the C version of a suite program, by name. */
 typedef uint64_t (*suite_native_fn)(const uint8_t *data, size_t len);
 suite_native_fn suite_native_find(const char *name);
-const char *suite_native_compiler(void);
 
 /* The kernel column: a helper process (no interposition) serving slices. */
 struct suite_kernel;
@@ -229,15 +239,34 @@ void suite_kernel_close(struct suite_kernel *k);
  * (and the reference loop around it when ref), and fills res. Returns 0 or
  * the first thread's error.
  */
-typedef int (*suite_thread_fn)(void *arg, int cpu, uint32_t *retval, char *err, size_t err_len);
+/* fn may set *ns to its own measure of the slice in ns (the verifier's time); else the CPU clock's.
+ */
+typedef int (*suite_thread_fn)(void *arg, int cpu, uint32_t *retval, double *ns, char *err,
+			       size_t err_len);
 struct suite_workers;
 int suite_workers_open(const int *cpus, size_t ncpus, struct suite_workers **out, char *err,
 		       size_t err_len);
 int suite_workers_run(struct suite_workers *pool, suite_thread_fn fn, void *arg, bool ref,
 		      struct suite_slice *res, char *err, size_t err_len);
 void suite_workers_close(struct suite_workers *pool);
-/* This thread's CPU time in ns. */
-double suite_thread_ns(void);
+
+/* --- exact counts (callgrind.c) --- */
+
+/* The label of the callgrind pass's dumps: "LABEL TEST_INDEX SIZE ENGINE RUNS THREADS". */
+#define SUITE_INSNS_LABEL "uebpf-insns"
+
+/*
+ * Host instructions per run of every test variant on the engines the
+ * callgrind pass ran: runs argv (a uebpf bench command line with
+ * --insns-child RUNS) under valgrind --tool=callgrind, reads its dumps and
+ * appends a row per test variant and engine with insns set (and
+ * ratio_native where the native twin was counted). Returns 0 or -errno.
+ */
+int suite_callgrind(char *const argv[], const struct suite *s, uint64_t runs,
+		    struct suite_results *out, char *err, size_t err_len);
+
+/* The callgrind pass's table: instructions per run and the ratio to native. */
+void suite_insns_table(FILE *f, const struct suite_result *rows, size_t n);
 
 /* --- output (report.c, csv.c, html.c) --- */
 

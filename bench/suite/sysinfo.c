@@ -14,26 +14,6 @@
 
 #include "suite.h"
 
-static void cpu_model(char *buf, size_t len)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[512];
-
-	snprintf(buf, len, "unknown CPU");
-	while (f && fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':');
-
-		if (strncmp(line, "model name", 10) || !colon)
-			continue;
-		colon += strspn(colon + 1, " \t") + 1;
-		colon[strcspn(colon, "\n")] = '\0';
-		snprintf(buf, len, "%s", colon);
-		break;
-	}
-	if (f)
-		fclose(f);
-}
-
 static void commit(char *buf, size_t len)
 {
 	const char *env = getenv("UEBPF_COMMIT");
@@ -59,14 +39,14 @@ void suite_sysinfo_get(struct suite_sysinfo *si)
 	struct tm tm;
 
 	memset(si, 0, sizeof(*si));
-	cpu_model(cpu, sizeof(cpu));
+	benchlib_cpu_model(cpu, sizeof(cpu));
 	snprintf(si->machine, sizeof(si->machine), "%s, %ld CPUs online", cpu,
 		 sysconf(_SC_NPROCESSORS_ONLN));
 	if (uname(&u))
 		snprintf(si->kernel, sizeof(si->kernel), "unknown");
 	else
 		snprintf(si->kernel, sizeof(si->kernel), "%s %s", u.sysname, u.release);
-	snprintf(si->compiler, sizeof(si->compiler), "%s", suite_native_compiler());
+	snprintf(si->compiler, sizeof(si->compiler), "%s", benchlib_compiler());
 	commit(si->commit, sizeof(si->commit));
 	gmtime_r(&now, &tm);
 	strftime(si->timestamp, sizeof(si->timestamp), "%Y-%m-%dT%H:%M:%SZ", &tm);

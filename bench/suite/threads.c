@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/errbuf.h"
@@ -53,14 +52,6 @@ struct suite_workers {
 	bool ref, quit;
 };
 
-double suite_thread_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 /*
  * A fixed amount of work whose time tracks the CPU's speed at the moment:
  * when it differs before and after a slice, the machine changed speed
@@ -68,7 +59,7 @@ double suite_thread_ns(void)
  */
 static double ref_loop(void)
 {
-	double t0 = suite_thread_ns();
+	double t0 = (double)benchlib_thread_ns();
 	uint64_t x = 88172645463325252ull;
 
 	for (int i = 0; i < REF_ITERS; i++) {
@@ -77,7 +68,7 @@ static double ref_loop(void)
 		x ^= x << 17;
 		__asm__ volatile("" : "+r"(x));
 	}
-	return suite_thread_ns() - t0;
+	return (double)benchlib_thread_ns() - t0;
 }
 
 static void *worker_main(void *p)
@@ -87,7 +78,7 @@ static void *worker_main(void *p)
 	uint64_t seen = 0;
 	int pinned = 0;
 	cpu_set_t set;
-	double t0;
+	double t0, own;
 
 	CPU_ZERO(&set);
 	CPU_SET(w->cpu, &set);
@@ -108,9 +99,11 @@ static void *worker_main(void *p)
 		if (!w->ret) {
 			if (pool->ref)
 				w->ref_before = ref_loop();
-			t0 = suite_thread_ns();
-			w->ret = pool->fn(pool->arg, w->cpu, &w->retval, w->err, sizeof(w->err));
-			w->ns = suite_thread_ns() - t0;
+			own = -1;
+			t0 = (double)benchlib_thread_ns();
+			w->ret = pool->fn(pool->arg, w->cpu, &w->retval, &own, w->err,
+					  sizeof(w->err));
+			w->ns = own >= 0 ? own : (double)benchlib_thread_ns() - t0;
 			if (pool->ref)
 				w->ref_after = ref_loop();
 		}

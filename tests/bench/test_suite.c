@@ -67,7 +67,9 @@ static void test_parse_ok(void)
 				   "    uebpf:\n"
 				   "      engines: [jit, kernel]\n"
 				   "      native: fletcher16\n"
-				   "      data_sizes: [80, 2560]\n";
+				   "      data_sizes: [80, 2560]\n"
+				   "      measure: uretprobe\n"
+				   "      user_pointer: true\n";
 	struct suite s;
 	char err[512] = "";
 	struct suite_test *t;
@@ -95,6 +97,8 @@ static void test_parse_ok(void)
 	EXPECT(t->nsizes == 2 && t->data_sizes[0] == 80 && t->data_sizes[1] == 2560, "sizes");
 	EXPECT(!strcmp(t->native, "fletcher16"), "native");
 	EXPECT(!t->has_expected && t->pass_data, "defaults");
+	EXPECT(t->measure == SUITE_URETPROBE && t->user_pointer, "uebpf.measure, user_pointer");
+	EXPECT(s.tests[0].measure == SUITE_TEST_RUN && !s.tests[0].user_pointer, "their defaults");
 
 	/* the CPU plan: writer on 0, readers on the rest */
 	{
@@ -155,6 +159,12 @@ static void test_parse_errors(void)
 	expect_parse_error("tests:\n  - name: x\n    elf_file: a.o\n    iteration_count: 1\n"
 			   "    program_cpu_assignment: {p: all}\n    uebpf: {data_sizes: [8]}\n",
 			   "at least 14 B");
+	expect_parse_error("tests:\n  - name: x\n    elf_file: a.o\n    iteration_count: 1\n"
+			   "    program_cpu_assignment: {p: all}\n    uebpf: {measure: kprobe}\n",
+			   "t.yaml:6: test 'x': uebpf.measure must be test_run, uprobe");
+	expect_parse_error("tests:\n  - name: x\n    elf_file: a.o\n    iteration_count: 1\n"
+			   "    program_cpu_assignment: {p: all}\n    uebpf: {user_pointer: 3}\n",
+			   "'user_pointer' must be true or false");
 }
 
 /* suite_resolve on the built objects: a missing file, a missing program. */
@@ -209,16 +219,16 @@ static void test_resolve(void)
 static void test_stats(void)
 {
 	static const double x[] = {5, 1, 4, 2, 3, 100, 6, 7, 8, 9};
-	struct suite_stats st;
+	struct benchlib_stats st;
 
-	suite_stats_compute(x, 10, &st);
+	benchlib_stats_compute(x, 10, &st);
 	EXPECT(st.n == 10 && st.min == 1 && st.median == 5.5, "min %g median %g", st.min,
 	       st.median);
 	EXPECT(st.p95 == 100, "p95 %g (nearest rank: the 10th of 10)", st.p95);
 	EXPECT(NEAR(st.mean, 14.5, 1e-12), "mean %g", st.mean);
 	/* squares about 14.5 sum to 8182.5 (90.25 * 90 + ...), over n - 1 */
 	EXPECT(NEAR(st.stddev, sqrt(8182.5 / 9), 1e-9), "stddev %g", st.stddev);
-	suite_stats_compute(x, 1, &st);
+	benchlib_stats_compute(x, 1, &st);
 	EXPECT(st.median == 5 && st.stddev == 0 && st.p95 == 5, "one sample");
 }
 
@@ -227,22 +237,22 @@ static void test_mwu(void)
 	static const double lo3[] = {1, 2, 3}, hi3[] = {4, 5, 6};
 	static const double lo5[] = {1, 2, 3, 4, 5}, hi5[] = {6, 7, 8, 9, 10};
 	static const double ta[] = {1, 2, 2, 3}, tb[] = {2, 3, 4, 4};
-	struct suite_mwu r;
+	struct benchlib_mwu r;
 
 	/* 3 vs 3 separated: U = 0, one ordering of C(6,3) = 20 at U <= 0, p = 2/20 */
-	EXPECT(!suite_mann_whitney(lo3, 3, hi3, 3, &r), "mwu 3x3");
+	EXPECT(!benchlib_mann_whitney(lo3, 3, hi3, 3, &r), "mwu 3x3");
 	EXPECT(r.exact && r.u == 0 && NEAR(r.p, 0.1, 1e-12), "U %g p %g", r.u, r.p);
 	/* the other way round: U = 9, the same p */
-	suite_mann_whitney(hi3, 3, lo3, 3, &r);
+	benchlib_mann_whitney(hi3, 3, lo3, 3, &r);
 	EXPECT(r.u == 9 && NEAR(r.p, 0.1, 1e-12), "U %g p %g", r.u, r.p);
 	/* 5 vs 5: p = 2 / C(10,5) = 2/252 */
-	suite_mann_whitney(lo5, 5, hi5, 5, &r);
+	benchlib_mann_whitney(lo5, 5, hi5, 5, &r);
 	EXPECT(r.u == 0 && NEAR(r.p, 2.0 / 252, 1e-12), "p %g", r.p);
 	/* interleaved 1..6 as {1,3,5} vs {2,4,6}: U = 3 of 9; P(U <= 3) = 7/20, p = 0.7 */
 	{
 		static const double odd[] = {1, 3, 5}, even[] = {2, 4, 6};
 
-		suite_mann_whitney(odd, 3, even, 3, &r);
+		benchlib_mann_whitney(odd, 3, even, 3, &r);
 		EXPECT(r.u == 3 && NEAR(r.p, 0.7, 1e-12), "U %g p %g", r.u, r.p);
 	}
 	/*
@@ -250,10 +260,10 @@ static void test_mwu(void)
 	 * 3, 2, 2 give var = 16/12 * (9 - 36/56) = 11.142857; z = -(5.5 - 0.5)/sd
 	 * = -1.4978617, p = erfc(|z|/sqrt 2) = 0.1341692.
 	 */
-	suite_mann_whitney(ta, 4, tb, 4, &r);
+	benchlib_mann_whitney(ta, 4, tb, 4, &r);
 	EXPECT(!r.exact && r.u == 2.5, "U %g exact %d", r.u, r.exact);
 	EXPECT(NEAR(r.z, -1.4978617, 1e-6) && NEAR(r.p, 0.1341692, 1e-6), "z %g p %g", r.z, r.p);
-	EXPECT(suite_mann_whitney(ta, 0, tb, 4, &r) == -EINVAL, "empty side");
+	EXPECT(benchlib_mann_whitney(ta, 0, tb, 4, &r) == -EINVAL, "empty side");
 }
 
 /* n samples around mean, spread by a fixed pseudo-random sequence from seed. */
@@ -277,7 +287,7 @@ static void add_row(struct suite_results *r, const char *test, int engine, const
 
 	for (int c = 0; c < SUITE_MAX_CPUS; c++)
 		row.cpu_ns[c] = NAN;
-	suite_stats_compute(x, n, &row.st);
+	benchlib_stats_compute(x, n, &row.st);
 	int ret = suite_results_add(r, &row);
 
 	REQUIRE(!ret, "add");

@@ -4,7 +4,12 @@
  * few iterations (every output file checked for its shape, never for a
  * time), --compare against baselines made three times faster and slower
  * than a real run (5 batches each: the least two-sided p of 5 against 5
- * is 2/252, under the 0.01 that counts), and each bad input's message and exit status.
+ * is 2/252, under the 0.01 that counts), the other kinds of test (a
+ * uprobe and a uretprobe on the victim function, verifier time, a ring
+ * buffer emptied between slices, probe_read_user of the runner's word,
+ * batch_size) on every engine with the kernel and native twins, the
+ * callgrind pass (skipped, with the reason, without valgrind), and each
+ * bad input's message and exit status.
  *
  *   test_suite_cli UEBPF SMOKE.yaml OBJ_DIR WORK_DIR
  */
@@ -265,6 +270,86 @@ static void test_errors(void)
 		1, "none.csv: No such file");
 }
 
+static bool has_row(const char *test, const char *engine)
+{
+	char want[128];
+
+	snprintf(want, sizeof(want), "%-34.34s %-7s", test, engine);
+	return strstr(out, want) != NULL;
+}
+
+static void test_kinds(void)
+{
+	static const char kinds[] =
+		"tests:\n"
+		"  - name: Uprobe\n    elf_file: uprobe.bpf.o\n    iteration_count: 2000\n"
+		"    program_cpu_assignment: {probe_entry: [0]}\n"
+		"    uebpf: {measure: uprobe, native: victim}\n"
+		"  - name: Uretprobe\n    elf_file: uprobe.bpf.o\n    iteration_count: 2000\n"
+		"    program_cpu_assignment: {probe_return: [0]}\n"
+		"    uebpf: {measure: uretprobe, native: victim}\n"
+		"  - name: Verifier\n    platform: uebpf\n    elf_file: generic_map.bpf.o\n"
+		"    iteration_count: 1\n    program_cpu_assignment: {read_HASH: [0]}\n"
+		"    uebpf: {measure: verifier, engines: [interp, kernel]}\n"
+		"  - name: Ring\n    elf_file: ringbuf.bpf.o\n    iteration_count: 3000\n"
+		"    program_cpu_assignment: {ringbuf_output: [0]}\n"
+		"  - name: Read user\n    elf_file: helpers.bpf.o\n    iteration_count: 1000\n"
+		"    program_cpu_assignment: {helper_probe_read_user: [0]}\n"
+		"    uebpf: {user_pointer: true}\n"
+		"  - name: Batched\n    elf_file: baseline.bpf.o\n    iteration_count: 1000\n"
+		"    batch_size: 300\n    program_cpu_assignment: {baseline_program: [0]}\n";
+	const char *args[] = {wpath("kinds.yaml"), "--kernel", "--native",  "--batches", "2",
+			      "--slice-ms",	   "1",	       "--obj-dir", obj_dir,	 NULL};
+	bool kernel;
+	int ret;
+
+	put("kinds.yaml", kinds);
+	ret = run(args);
+	REQUIRE(ret == 0, "kinds run exit %d:\n%s", ret, out);
+	kernel = !strstr(out, "kernel column skipped");
+	for (const char *const *t = (const char *const[]){"Uprobe", "Uretprobe", "Ring",
+							  "Read user", "Batched", NULL};
+	     *t; t++) {
+		for (const char *const *e = (const char *const[]){"interp", "jit", "aot", NULL}; *e;
+		     e++)
+			EXPECT(has_row(*t, *e), "no row %s on %s:\n%s", *t, *e, out);
+		EXPECT(!kernel || has_row(*t, "kernel"), "no kernel row for %s:\n%s", *t, out);
+	}
+	EXPECT(has_row("Uprobe", "native") && has_row("Uretprobe", "native"), "native victim");
+	EXPECT(has_row("Verifier", "interp") && !has_row("Verifier", "jit") &&
+		       (!kernel || has_row("Verifier", "kernel")),
+	       "verifier rows:\n%s", out);
+}
+
+/* The callgrind pass on the baseline: exact counts, an 'insns' row per engine. */
+static void test_callgrind(void)
+{
+	const char *args[] = {
+		smoke,	 "--callgrind=50", "--engine",	       "jit", "--native", "--obj-dir",
+		obj_dir, "--ext-csv",	   wpath("insns.csv"), NULL};
+	char *text;
+	int ret;
+
+	if (system("valgrind --version >/dev/null 2>&1")) {
+		printf("skip: callgrind pass: valgrind is not installed (scripts/setup.sh)\n");
+		return;
+	}
+	ret = run(args);
+	if (ret == 1 && strstr(out, "sanitizer build")) {
+		printf("skip: callgrind pass: a sanitizer build cannot run under valgrind\n");
+		return;
+	}
+	REQUIRE(ret == 0, "--callgrind exit %d:\n%s", ret, out);
+	EXPECT(strstr(out, "insns per run") && has_row("Baseline", "jit") &&
+		       has_row("Baseline", "native") && has_row("Fletcher-16 [640 B]", "jit"),
+	       "callgrind table:\n%s", out);
+	EXPECT(!has_row("Baseline", "interp"), "an engine not asked for:\n%s", out);
+	text = slurp("insns.csv");
+	EXPECT(strstr(text, "\ninsns,") && strstr(text, ",Baseline,0,jit,") &&
+		       !strstr(text, "\nstat,"),
+	       "insns rows:\n%s", text);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 5) {
@@ -282,5 +367,7 @@ int main(int argc, char **argv)
 	test_errors();
 	test_smoke();
 	test_compare();
+	test_kinds();
+	test_callgrind();
 	return check_summary();
 }

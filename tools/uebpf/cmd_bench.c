@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "suite.h"
@@ -18,7 +19,7 @@ static const char bench_usage[] =
 	"Usage: uebpf bench SUITE.yaml [--engine E] [--kernel] [--native] [--csv OUT]\n"
 	"                   [--ext-csv OUT] [--history FILE] [--compare BASELINE.csv]\n"
 	"                   [--html OUT.html] [--batches N] [--iterations N] [--slice-ms N]\n"
-	"                   [--quiet-filter] [--obj-dir DIR]\n"
+	"                   [--quiet-filter] [--obj-dir DIR] [--callgrind[=RUNS]]\n"
 	"\n"
 	"Run a suite in bpf_performance's YAML format: each test's programs are\n"
 	"loaded from its ELF object by libbpf into uebpf and test-run\n"
@@ -47,6 +48,11 @@ static const char bench_usage[] =
 	"                    by more than 10%\n"
 	"  --obj-dir DIR     where to look for objects not next to the suite (default:\n"
 	"                    $UEBPF_BENCH_OBJ_DIR, else this build's suite objects)\n"
+	"  --callgrind[=N]   instead of timing, count host instructions per run with\n"
+	"                    valgrind's callgrind (exact: RUNS and 2 RUNS runs, 200 by\n"
+	"                    default, the difference over RUNS) on uebpf's engines\n"
+	"                    and, with --native, the native twins; --ext-csv gets\n"
+	"                    'insns' rows\n"
 	"\n"
 	"Exit status: 0, 1 when the suite is bad, a run fails or --compare found a\n"
 	"regression, 2 for a bad command line.\n";
@@ -56,7 +62,10 @@ struct bench_opts {
 	bool engine_given;
 	const char *suite, *csv, *ext_csv, *history, *compare, *html, *obj_dir;
 	uint64_t iterations;
+	uint64_t callgrind; /* runs counted; 0: a timed run */
 	bool help;
+	int argc;
+	char **argv;
 };
 
 static int parse_count(const char *arg, uint64_t max, uint64_t *v)
@@ -68,13 +77,17 @@ static int parse_count(const char *arg, uint64_t max, uint64_t *v)
 	return errno || *end || !isdigit((unsigned char)arg[0]) || !*v || *v > max ? -EINVAL : 0;
 }
 
-static int parse_engines(struct bench_opts *o, char *list)
+static int parse_engines(struct bench_opts *o, const char *arg)
 {
+	char list[256];
+
 	if (!o->engine_given) {
 		o->run.engines[SUITE_INTERP] = o->run.engines[SUITE_JIT] =
 			o->run.engines[SUITE_AOT] = false;
 		o->engine_given = true;
 	}
+	/* a copy: argv stays whole for the callgrind pass's command line */
+	snprintf(list, sizeof(list), "%s", arg);
 	for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
 		int e = suite_engine_parse(tok);
 
@@ -109,6 +122,8 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		{"slice-ms", required_argument, NULL, 's'},
 		{"quiet-filter", no_argument, NULL, 'q'},
 		{"obj-dir", required_argument, NULL, 'o'},
+		{"callgrind", optional_argument, NULL, 'g'},
+		{"insns-child", required_argument, NULL, 'I'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -166,6 +181,15 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		case 'o':
 			o->obj_dir = optarg;
 			break;
+		case 'g':
+			o->callgrind = 200;
+			if (optarg && parse_count(optarg, 1000000, &o->callgrind))
+				return cli_usage_error("bench", "invalid run count '%s'", optarg);
+			break;
+		case 'I':
+			if (parse_count(optarg, 1000000, &o->run.insns_runs))
+				return cli_usage_error("bench", "invalid run count '%s'", optarg);
+			break;
 		case 'h':
 			o->help = true;
 			return CLI_OK;
@@ -219,6 +243,47 @@ static int compare(const struct bench_opts *o, const struct suite_results *cur,
 	return regressions ? CLI_FAIL : CLI_OK;
 }
 
+/*
+ * The callgrind pass: this executable under callgrind with --insns-child,
+ * the suite and the options that choose what runs (engines, native twins,
+ * objects); not the kernel, out of callgrind's sight.
+ */
+static int callgrind(struct bench_opts *o, const struct suite *s, struct suite_results *res)
+{
+	char exe[4096], runs[32], err[1024];
+	char *argv[o->argc + 4];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	size_t n = 0;
+	int ret;
+
+	if (len <= 0)
+		return cli_error("bench", "cannot find this executable: %s", strerror(errno));
+	exe[len] = '\0';
+	snprintf(runs, sizeof(runs), "%llu", (unsigned long long)o->callgrind);
+	argv[n++] = exe;
+	argv[n++] = "bench";
+	argv[n++] = (char *)o->suite;
+	argv[n++] = "--insns-child";
+	argv[n++] = runs;
+	for (int i = 1; i < o->argc; i++) {
+		const char *a = o->argv[i];
+
+		/* only the options that choose what runs: engines, native twins, objects */
+		if (!strncmp(a, "--engine", 8) || !strcmp(a, "--native") ||
+		    !strncmp(a, "--obj-dir", 9)) {
+			argv[n++] = o->argv[i];
+			if (!strchr(a, '=') && strcmp(a, "--native") && i + 1 < o->argc)
+				argv[n++] = o->argv[++i];
+		}
+	}
+	argv[n] = NULL;
+	ret = suite_callgrind(argv, s, o->callgrind, res, err, sizeof(err));
+	if (ret)
+		return cli_error("bench", "--callgrind: %s", err);
+	suite_insns_table(stdout, res->rows, res->n);
+	return CLI_OK;
+}
+
 static int bench(struct bench_opts *o)
 {
 	struct suite_results res = {0}, base = {0};
@@ -240,13 +305,29 @@ static int bench(struct bench_opts *o)
 	for (size_t i = 0; i < s.ntests && o->iterations; i++)
 		s.tests[i].iteration_count = o->iterations;
 	suite_sysinfo_get(&res.sys);
-	print_system(&res);
-	suite_table_head(stdout);
-	o->run.table = stdout;
+	if (o->callgrind) {
+		print_system(&res);
+		ret = callgrind(o, &s, &res);
+		if (!ret && o->ext_csv &&
+		    suite_csv_write_ext(o->ext_csv, &res, false, false, err, sizeof(err)))
+			ret = cli_error("bench", "%s", err);
+		suite_results_free(&res);
+		suite_results_free(&base);
+		suite_free(&s);
+		return ret;
+	}
+	if (o->run.insns_runs)
+		o->run.engines[SUITE_KERNEL] = false;
+	else
+		print_system(&res);
+	if (!o->run.insns_runs) {
+		suite_table_head(stdout);
+		o->run.table = stdout;
+	}
 	ret = suite_run(&s, &o->run, &res, err, sizeof(err));
 	if (ret)
 		ret = cli_error("bench", "%s", err);
-	else
+	else if (!o->run.insns_runs)
 		ret = write_outputs(o, &s, &res);
 	if (!ret && o->compare)
 		ret = compare(o, &res, &base);
@@ -263,6 +344,8 @@ int cmd_bench(int argc, char **argv)
 
 	suite_options_default(&o.run);
 	o.run.kernel_helper = getenv("UEBPF_SUITE_KERNEL") ?: UEBPF_SUITE_KERNEL_HELPER;
+	o.argc = argc;
+	o.argv = argv;
 	ret = parse_opts(argc, argv, &o);
 	if (ret)
 		return ret;

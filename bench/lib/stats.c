@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Statistics of batch samples, and the Mann-Whitney U test that decides
+ * Statistics of timing samples, and the Mann-Whitney U test that decides
  * whether two sets of samples differ. U makes no assumption about the
  * shape of the distribution (timings are skewed, with a long slow tail),
  * only that the batches are independent draws.
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "suite.h"
+#include "benchlib.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -19,7 +19,7 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-void suite_stats_compute(const double *x, size_t n, struct suite_stats *st)
+void benchlib_stats_compute(const double *x, size_t n, struct benchlib_stats *st)
 {
 	double *s, sum = 0, sq = 0;
 
@@ -95,7 +95,8 @@ static int mwu_exact(size_t na, size_t nb, double u, double *lo, double *hi)
 	return 0;
 }
 
-int suite_mann_whitney(const double *a, size_t na, const double *b, size_t nb, struct suite_mwu *r)
+int benchlib_mann_whitney(const double *a, size_t na, const double *b, size_t nb,
+			  struct benchlib_mwu *r)
 {
 	size_t N = na + nb, ties = 0;
 	double u = 0, mu, var, tie_sum = 0, *all, d;
@@ -128,7 +129,7 @@ int suite_mann_whitney(const double *a, size_t na, const double *b, size_t nb, s
 		i = j;
 	}
 	free(all);
-	if (!ties && na * nb <= SUITE_MWU_EXACT_MAX && na <= 50 && nb <= 50) {
+	if (!ties && na * nb <= BENCHLIB_MWU_EXACT_MAX && na <= 50 && nb <= 50) {
 		double lo, hi;
 
 		if (mwu_exact(na, nb, u, &lo, &hi))
