@@ -21,13 +21,50 @@
 #define PRINTK_MAX 1024	     /* a message, as the kernel's trace_printk buffer */
 #define SNPRINTF_MAX_ARGS 12 /* MAX_BPF_FUNC_VARARGS */
 
+#define COMM_REFRESH_NS 10000000 /* how old a thread's cached name may get */
+
 static int trace_fd = STDERR_FILENO;
+
+/*
+ * The line's prefix costs no system call in the common case: a thread's id
+ * is read once (again after a fork, which gives the thread a new one), its
+ * name at most every COMM_REFRESH_NS, so a rename shows within 10 ms.
+ */
+struct printk_self {
+	unsigned fork_gen;
+	int tid;
+	int64_t comm_at;
+	char comm[16];
+};
+
+static unsigned fork_gen = 1;
+static __thread struct printk_self self;
+
+static void count_fork(void)
+{
+	fork_gen++;
+}
+
+static void refresh_self(int64_t now)
+{
+	if (self.fork_gen != __atomic_load_n(&fork_gen, __ATOMIC_RELAXED)) {
+		self.fork_gen = __atomic_load_n(&fork_gen, __ATOMIC_RELAXED);
+		self.tid = (int)gettid();
+		self.comm_at = now - COMM_REFRESH_NS;
+	}
+	if (now - self.comm_at < COMM_REFRESH_NS)
+		return;
+	prctl(PR_GET_NAME, self.comm);
+	self.comm[sizeof(self.comm) - 1] = '\0';
+	self.comm_at = now;
+}
 
 static void open_trace(void)
 {
 	const char *path = getenv("UEBPF_TRACE_PIPE");
 	int fd;
 
+	pthread_atfork(NULL, NULL, count_fork);
 	if (!path || !*path)
 		return;
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
@@ -48,7 +85,7 @@ HELPER(trace_printk)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	uint64_t args[3] = {r3, r4, r5};
-	char msg[PRINTK_MAX], line[PRINTK_MAX + 64], comm[16] = "";
+	char msg[PRINTK_MAX], line[PRINTK_MAX + 64];
 	struct timespec ts;
 	int n, len;
 
@@ -58,12 +95,11 @@ HELPER(trace_printk)
 	if (n < 0)
 		return (uint64_t)(int64_t)n;
 	pthread_once(&once, open_trace);
-	prctl(PR_GET_NAME, comm);
-	comm[sizeof(comm) - 1] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	refresh_self((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
 	len = snprintf(line, sizeof(line), "%16s-%-7d [%03d] %5lld.%06ld: bpf_trace_printk: %s",
-		       comm, (int)gettid(), sched_getcpu(), (long long)ts.tv_sec, ts.tv_nsec / 1000,
-		       msg);
+		       self.comm, self.tid, sched_getcpu(), (long long)ts.tv_sec,
+		       ts.tv_nsec / 1000, msg);
 	if (len >= (int)sizeof(line))
 		len = (int)sizeof(line) - 1;
 	if (len > 0 && line[len - 1] != '\n')

@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <stdint.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -259,10 +260,12 @@ static void test_trace_printk(const char *path)
 {
 	struct maps_env env = {0};
 	uint64_t mem[1], r0 = 0;
-	char buf[4096] = "";
+	char buf[4096] = "", want[64];
 	const char *prog = "lddw %r1, map_value:0+0\nmov %r2, 20\nmov %r3, -3\nmov %r4, 77\n"
 			   "lddw %r5, map_value:0+128\ncall 6\nexit\n";
 	const char *bad = "lddw %r1, map_value:0+0\nmov %r2, 6\ncall 6\nexit\n";
+	int status;
+	pid_t child;
 	FILE *f;
 	size_t n;
 
@@ -271,6 +274,17 @@ static void test_trace_printk(const char *path)
 	       "trace_printk returns the message length: %lld", (long long)r0);
 	EXPECT(run_text(&env, bad, mem, sizeof(mem), &r0) == 0 && (int64_t)r0 == -EINVAL,
 	       "a format without its NUL in fmt_size: %lld", (long long)r0);
+	/* the prefix's cached name and thread id follow a rename and a fork */
+	prctl(PR_SET_NAME, "renamed");
+	usleep(20000);
+	EXPECT(run_text(&env, prog, mem, sizeof(mem), &r0) == 0 && r0 == 17, "after a rename");
+	child = fork();
+	if (!child)
+		_exit(run_text(&env, prog, mem, sizeof(mem), &r0) || r0 != 17);
+	EXPECT(child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+		       !WEXITSTATUS(status),
+	       "trace_printk in a forked child");
+	prctl(PR_SET_NAME, "helpertest");
 	f = fopen(path, "r");
 	n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
 	buf[n] = '\0';
@@ -278,6 +292,10 @@ static void test_trace_printk(const char *path)
 		fclose(f);
 	EXPECT(strstr(buf, "helpertest-") && strstr(buf, ": bpf_trace_printk: v=-3 u=77 s=text\n"),
 	       "trace file: \"%s\"", buf);
+	snprintf(want, sizeof(want), "renamed-%d ", (int)gettid());
+	EXPECT(strstr(buf, want), "the new name and the thread's id (%s): \"%s\"", want, buf);
+	snprintf(want, sizeof(want), "renamed-%d ", (int)child);
+	EXPECT(strstr(buf, want), "the child's own id (%s): \"%s\"", want, buf);
 	unlink(path);
 	close_env(&env);
 }
