@@ -239,12 +239,7 @@ static void decode_mem(const struct isa_insn *in, struct vm_op *op, bool proven)
 		op->code = fp_variant(op->code);
 }
 
-/*
- * Where the main function ends: the first instruction that a local call or
- * a callback (lddw of BPF_PSEUDO_FUNC) enters; every function after it is
- * a subprogram.
- */
-static size_t main_end(const struct isa_insn *insns, size_t n)
+size_t vm_main_end(const struct isa_insn *insns, size_t n)
 {
 	size_t end = n;
 
@@ -263,8 +258,6 @@ static size_t main_end(const struct isa_insn *insns, size_t n)
 int vm_decode(const struct uebpf_vm *vm, const struct isa_insn *insns, size_t n,
 	      struct vm_op *ops)
 {
-	size_t subs = main_end(insns, n);
-
 	for (size_t pc = 0; pc < n; pc++) {
 		const struct isa_insn *in = &insns[pc];
 		struct vm_op *op = &ops[pc];
@@ -277,7 +270,7 @@ int vm_decode(const struct uebpf_vm *vm, const struct isa_insn *insns, size_t n,
 			break;
 		case ISA_JMP:
 		case ISA_JMP32:
-			decode_jmp(in, op, ops, pc, vm, pc >= subs);
+			decode_jmp(in, op, ops, pc, vm, pc >= vm->main_end);
 			break;
 		case ISA_LD: /* lddw, the only LD that validates */
 			op->code = VM_LDDW;

@@ -240,6 +240,7 @@ int uebpf_vm_load(struct uebpf_vm *vm, const void *code, size_t code_len, char *
 	}
 	vm->ninsns = n;
 	vm->calls_helpers = calls_helpers(vm->insns, n);
+	vm->main_end = vm_main_end(vm->insns, n);
 	vm_decode(vm, vm->insns, n, vm->ops);
 	free(vm->proven);
 	vm->proven = NULL;

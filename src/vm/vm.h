@@ -174,6 +174,7 @@ struct uebpf_vm {
 	size_t nmaps;
 	size_t nuser_regions; /* regions added through the API; the maps' come after */
 	bool calls_helpers; /* runs publish themselves in vm_current_run */
+	size_t main_end; /* the main function's end: the slots after it are subprograms' */
 
 	struct isa_insn *insns; /* the program as loaded */
 	size_t ninsns;
@@ -238,6 +239,8 @@ void vm_unbind_maps(struct uebpf_vm *vm);
 
 int vm_validate(const struct uebpf_vm *vm, const struct isa_insn *insns, size_t n, char *err,
 		size_t err_len);
+/* Where the main function ends: the first slot a local call or a callback enters. */
+size_t vm_main_end(const struct isa_insn *insns, size_t n);
 int vm_decode(const struct uebpf_vm *vm, const struct isa_insn *insns, size_t n,
 	      struct vm_op *ops);
 /*
