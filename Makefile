@@ -28,7 +28,9 @@ demo: build
 bench: build
 	@mkdir -p bench/results
 	$(BUILD)/bench/uebpf-bench --csv bench/results/latest.csv
-	$(BUILD)/bench/uprobe/uebpf-bench-uprobe --csv bench/results/uprobe.csv
+	$(BUILD)/bench/uprobe/uebpf-bench-uprobe --csv bench/results/uprobe.csv \
+		--scaling-csv bench/results/uprobe-scaling.csv
+	$(BUILD)/bench/syscall/uebpf-bench-syscall --csv bench/results/syscall.csv
 	$(BUILD)/bench/maps/uebpf-bench-maps --csv bench/results/maps.csv
 	$(BUILD)/bench/aot_maploop/uebpf-aot-maploop --csv bench/results/aot_maploop.csv
 	$(BUILD)/bench/verifier/uebpf-bench-verifier --csv bench/results/verifier.csv

@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="build-essential cmake pkg-config make
 clang-19 llvm-19 libclang-rt-19-dev libbpf-dev libelf-dev zlib1g-dev bpftool
-libcapstone-dev libyaml-dev valgrind
+libcapstone-dev libyaml-dev valgrind systemtap-sdt-dev
 chromium"
 
 missing=""

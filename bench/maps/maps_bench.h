@@ -31,7 +31,7 @@ extern const unsigned maps_nrows;
 struct maps_result {
 	bool ok;
 	uint32_t retval;  /* operations that succeeded in one run */
-	double ns_per_op; /* median over batches */
+	double ns_per_op; /* the fastest batch's */
 };
 
 /* How long to measure: batches per row, runs per batch. */

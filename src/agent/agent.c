@@ -35,6 +35,7 @@
 #include "maps/maps.h"
 #include "probe/probe.h"
 #include "registry/registry.h"
+#include "systp/systp.h"
 #include "vm/vm.h"
 
 #define WATCH_TICK_MS 100 /* the watcher's sync period when nothing else wakes it */
@@ -48,6 +49,7 @@ struct agent_map {
 struct agent_prog {
 	char name[REG_NAME_MAX];
 	struct uebpf_vm *vm; /* NULL: it failed to load (reported once) */
+	uint32_t type;	     /* enum bpf_prog_type */
 };
 
 enum att_state {
@@ -57,11 +59,20 @@ enum att_state {
 	ATT_OTHER,   /* for another process */
 };
 
+/* What an installed uprobe runs: apart from agent_att, whose array moves. */
+struct agent_run {
+	struct uebpf_vm *vm;
+	uint64_t cookie; /* for bpf_get_attach_cookie */
+};
+
 struct agent_att {
 	char name[REG_NAME_MAX];
 	enum att_state state;
 	struct probe *probe;
-	bool seen; /* in the current walk */
+	struct agent_run *run;
+	uint16_t *sema;		 /* the USDT semaphore held up while installed, or NULL */
+	struct systp_hook *hook; /* a syscall tracepoint's */
+	bool seen;		 /* in the current walk */
 };
 
 static pthread_mutex_t agent_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -103,15 +114,27 @@ static void *grow(void *arr, size_t n, size_t size)
 	return realloc(arr, (n + 1) * size);
 }
 
-static struct map *get_map(const char *name, char *err, size_t err_len)
+struct map *agent_find_map(const char *name)
 {
-	struct agent_map *m;
-	struct map *map;
-	int fd, ret;
-
 	for (size_t i = 0; i < nmaps; i++)
 		if (!strcmp(maps[i].name, name))
 			return maps[i].map;
+	return NULL;
+}
+
+size_t agent_nmaps(void)
+{
+	return nmaps;
+}
+
+static struct map *get_map(const char *name, char *err, size_t err_len)
+{
+	struct agent_map *m;
+	struct map *map = agent_find_map(name);
+	int fd, ret;
+
+	if (map)
+		return map;
 	ret = reg_open_map(registry, name, &fd, err, err_len);
 	if (ret)
 		return NULL;
@@ -167,7 +190,8 @@ static struct uebpf_vm *load_vm(const struct reg_prog *p, char *err, size_t err_
 	}
 	ret = uebpf_vm_set_engine(vm, (enum uebpf_engine)engine);
 	if (!ret)
-		ret = helpers_register_all(vm) ?: vm_set_map_resolver(vm, resolve, &r);
+		ret = helpers_register_all(vm) ?: agent_tail_register(vm)
+								 ?: vm_set_map_resolver(vm, resolve, &r);
 	if (ret)
 		snprintf(err, err_len, "cannot set up the VM: %s", strerror(-ret));
 	else
@@ -182,8 +206,15 @@ out:
 	return vm;
 }
 
-/* The program called name, loaded on first use; NULL when it cannot be (reported once). */
-static struct uebpf_vm *get_prog(const char *name)
+uint32_t agent_prog_type(const char *name)
+{
+	for (size_t i = 0; i < nprogs; i++)
+		if (!strcmp(progs[i].name, name))
+			return progs[i].type;
+	return 0;
+}
+
+struct uebpf_vm *agent_get_prog(const char *name)
 {
 	struct agent_prog *p;
 	struct reg_prog rp;
@@ -205,6 +236,7 @@ static struct uebpf_vm *get_prog(const char *name)
 		agent_report("%s", err);
 		return NULL;
 	}
+	p->type = rp.type;
 	p->vm = load_vm(&rp, err, sizeof(err));
 	if (!p->vm)
 		agent_report("program %s (%s): %s", rp.name, name, err);
@@ -214,9 +246,12 @@ static struct uebpf_vm *get_prog(const char *name)
 
 static void run_prog(void *ctx, struct pt_regs *regs)
 {
+	const struct agent_run *run = ctx;
 	uint64_t r0;
 
-	uebpf_vm_run(ctx, regs, sizeof(*regs), &r0, NULL, 0);
+	helpers_attach_cookie = run->cookie;
+	uebpf_vm_run(run->vm, regs, sizeof(*regs), &r0, NULL, 0);
+	helpers_attach_cookie = 0;
 }
 
 static void install(struct agent_att *att, const struct reg_attach *a)
@@ -230,6 +265,11 @@ static void install(struct agent_att *att, const struct reg_attach *a)
 		att->state = ATT_OTHER;
 		return;
 	}
+	if (agent_systp_kind(a->kind)) {
+		ret = agent_systp_install(att->name, a, &att->hook);
+		att->state = ret ? ATT_FAILED : ATT_INSTALLED;
+		return;
+	}
 	ret = probe_resolve_file_off(a->path, a->offset, &addr, err, sizeof(err));
 	if (ret == -ENOENT) {
 		att->state = ATT_PENDING;
@@ -240,14 +280,28 @@ static void install(struct agent_att *att, const struct reg_attach *a)
 		agent_report("%s: %s", att->name, err);
 		return;
 	}
-	vm = get_prog(a->prog);
+	vm = agent_get_prog(a->prog);
 	if (!vm)
 		return;
-	ret = probe_attach(addr, a->kind == REG_URETPROBE ? PROBE_RETURN : PROBE_ENTRY, run_prog,
-			   vm, &att->probe, err, sizeof(err));
+	att->run = malloc(sizeof(*att->run));
+	if (!att->run) {
+		agent_report("%s: out of memory", att->name);
+		return;
+	}
+	*att->run = (struct agent_run){.vm = vm, .cookie = a->cookie};
+	ret = a->ref_ctr_off ? probe_semaphore_get(a->path, a->ref_ctr_off, &att->sema, err,
+						   sizeof(err))
+			     : 0;
+	if (!ret)
+		ret = probe_attach(addr, a->kind == REG_URETPROBE ? PROBE_RETURN : PROBE_ENTRY,
+				   run_prog, att->run, &att->probe, err, sizeof(err));
 	if (ret) {
 		agent_report("%s: %s+0x%llx: %s", att->name, a->path, (unsigned long long)a->offset,
 			     err);
+		probe_semaphore_put(att->sema);
+		att->sema = NULL;
+		free(att->run);
+		att->run = NULL;
 		return;
 	}
 	att->state = ATT_INSTALLED;
@@ -284,10 +338,19 @@ static bool uninstall(struct agent_att *att)
 {
 	char err[512];
 
-	if (att->state != ATT_INSTALLED || !probe_detach(att->probe, err, sizeof(err)))
+	if (att->state == ATT_INSTALLED && att->hook)
+		return !agent_systp_uninstall(att->name, att->hook);
+	if (att->state != ATT_INSTALLED)
 		return true;
-	agent_report("%s: detach: %s", att->name, err);
-	return false;
+	if (probe_detach(att->probe, err, sizeof(err))) {
+		agent_report("%s: detach: %s", att->name, err);
+		return false;
+	}
+	probe_semaphore_put(att->sema);
+	free(att->run);
+	att->sema = NULL;
+	att->run = NULL;
+	return true;
 }
 
 /*
@@ -296,6 +359,7 @@ static bool uninstall(struct agent_att *att)
  */
 static void release_all(void)
 {
+	agent_tail_reset();
 	for (size_t i = 0; i < nprogs; i++)
 		uebpf_vm_destroy(progs[i].vm);
 	for (size_t i = 0; i < nmaps; i++)
@@ -321,6 +385,7 @@ static void sync_locked(void)
 		agent_report("%s", err);
 		return;
 	}
+	agent_tail_sync(registry);
 	for (size_t i = 0; i < natts; i++) {
 		if (atts[i].seen)
 			atts[kept++] = atts[i];
@@ -332,9 +397,12 @@ static void sync_locked(void)
 
 void agent_sync(void)
 {
+	bool was = systp_quiet(true);
+
 	pthread_mutex_lock(&agent_lock);
 	sync_locked();
 	pthread_mutex_unlock(&agent_lock);
+	systp_quiet(was);
 }
 
 bool agent_has_pending(void)
@@ -371,6 +439,8 @@ static void *watch(void *arg)
 	struct pollfd pfd = {.fd = w->fd, .events = POLLIN};
 	char buf[4096];
 
+	/* the agent's system calls are not the target's */
+	systp_quiet(true);
 	while (watch_current(w)) {
 		if (poll(&pfd, 1, WATCH_TICK_MS) > 0 && read(w->fd, buf, sizeof(buf)) < 0)
 			continue;
@@ -470,7 +540,7 @@ static bool lock_for_call(void)
 	return false;
 }
 
-int uebpf_agent_start(const char *registry_dir)
+static int start(const char *registry_dir)
 {
 	char err[512];
 	struct reg *r;
@@ -505,6 +575,16 @@ int uebpf_agent_start(const char *registry_dir)
 	start_watcher();
 	pthread_mutex_unlock(&agent_lock);
 	return 0;
+}
+
+int uebpf_agent_start(const char *registry_dir)
+{
+	/* the agent's system calls are not the target's */
+	bool was = systp_quiet(true);
+	int ret = start(registry_dir);
+
+	systp_quiet(was);
+	return ret;
 }
 
 int uebpf_agent_stop(void)

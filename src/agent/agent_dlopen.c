@@ -2,7 +2,8 @@
 /*
  * dlopen, interposed: an attachment in a shared library the target loads
  * later is installed as soon as dlopen returns, before the caller can call
- * into the library. Everything else is libc's dlopen.
+ * into the library, and syshook rewrites the system calls of its code
+ * (when syscall tracepoints are attached). Everything else is libc's dlopen.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -23,6 +24,8 @@ UEBPF_AGENT_EXPORT void *dlopen(const char *file, int mode)
 	if (!next)
 		return NULL;
 	h = next(file, mode);
+	if (h)
+		agent_systp_rescan();
 	if (h && agent_has_pending())
 		agent_sync();
 	return h;

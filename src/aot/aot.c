@@ -58,6 +58,7 @@
 
 #include "aot.h"
 #include "aot_internal.h"
+#include "maps/maps.h"
 #include "common/errbuf.h"
 #include "helpers/helpers.h"
 
@@ -310,6 +311,11 @@ static int aot_state_init(struct uebpf_vm *vm, const struct aot_plan *plan, stru
 	for (size_t i = 0; i < vm->nmaps; i++) {
 		st->maps[i * AOT_MAP_WORDS + AOT_MAP_HANDLE] = (uintptr_t)&vm->maps[i];
 		st->maps[i * AOT_MAP_WORDS + AOT_MAP_BASE] = plan->base[i];
+		st->maps[i * AOT_MAP_WORDS + AOT_MAP_OBJ] = (uintptr_t)vm->maps[i].map;
+		st->maps[i * AOT_MAP_WORDS + AOT_MAP_LOOKUP] =
+			(uintptr_t)map_lookup_func(vm->maps[i].map);
+		st->maps[i * AOT_MAP_WORDS + AOT_MAP_UPDATE] = (uintptr_t)map_update;
+		st->maps[i * AOT_MAP_WORDS + AOT_MAP_DELETE] = (uintptr_t)map_delete;
 	}
 	for (size_t pc = 0; pc < vm->ninsns; pc++) {
 		struct aot_reloc r;

@@ -53,6 +53,10 @@ static const char prelude[] =
 	"#include <stdint.h>\n"
 	"\n"
 	"typedef uint64_t (*aot_helper_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);\n"
+	"typedef void *(*aot_lookup_fn)(void *map, const void *key);\n"
+	"typedef int (*aot_update_fn)(void *map, const void *key, const void *value,\n"
+	"\t\t\t     uint64_t flags);\n"
+	"typedef int (*aot_delete_fn)(void *map, const void *key);\n"
 	"\n"
 	"struct aot_tail {\n"
 	"\tuint64_t err, r0;\n"
@@ -883,10 +887,13 @@ static void emit_array_lookup(struct emit *e, size_t i, uint32_t id)
 	const char *in = s->cpu_step ? "\t\t" : "\t";
 
 	if (s->cpu_step) {
-		/* map_this_cpu, from the rseq area sched_getcpu reads; without it, the helper */
-		line(e, "\tint32_t cpu = cpu_id ? *cpu_id : -1;");
+		/*
+		 * map_this_cpu, from the rseq area sched_getcpu reads; without it
+		 * (negative), or past the map's CPUs, the helper
+		 */
+		line(e, "\tuint32_t cpu = cpu_id ? (uint32_t)*cpu_id : ~0u;");
 		blank(e);
-		line(e, "\tif (cpu < 0) {");
+		line(e, "\tif (cpu >= %" PRIu32 "u) {", s->nr_cpus);
 		emit_plain_call(e, id, "\t\t");
 		line(e, "\t} else {");
 	}
@@ -896,9 +903,8 @@ static void emit_array_lookup(struct emit *e, size_t i, uint32_t id)
 	if (s->cpu_step)
 		line(e,
 		     "%s\tr0 = k < %" PRIu32 "u ? map%zu_base + (uint64_t)k * %" PRIu32
-		     " + (uint64_t)((uint32_t)cpu < %" PRIu32
-		     "u ? (uint32_t)cpu : (uint32_t)cpu %% %" PRIu32 "u) * %" PRIu64 "ull : 0;",
-		     in, s->max_entries, i, s->stride, s->nr_cpus, s->nr_cpus, s->cpu_step);
+		     " + (uint64_t)cpu * %" PRIu64 "ull : 0;",
+		     in, s->max_entries, i, s->stride, s->cpu_step);
 	else
 		line(e, "%s\tr0 = k < %" PRIu32 "u ? map%zu_base + (uint64_t)k * %" PRIu32 " : 0;",
 		     in, s->max_entries, i, s->stride);
@@ -907,6 +913,62 @@ static void emit_array_lookup(struct emit *e, size_t i, uint32_t id)
 	line(e, "%s}", in);
 	if (s->cpu_step)
 		line(e, "\t}");
+}
+
+/* The test that the helper's check of n bytes at reg passes. */
+static const char *helper_ok(char *buf, size_t len, const char *reg, uint32_t n)
+{
+	if (n == 1 || n == 2 || n == 4 || n == 8)
+		snprintf(buf, len, "AOT_HELPER_OK(%s, %" PRIu32 ")", reg, n);
+	else
+		snprintf(buf, len, "AOT_HELPER_RANGE_OK(%s, %" PRIu32 "u)", reg, n);
+	return buf;
+}
+
+/*
+ * The lookup in map i, not an array, called directly (the JIT's
+ * emit_direct_lookup): the key checked as the helper checks it, the map's
+ * own lookup called with it; a key the check refuses goes to the helper.
+ */
+static void emit_direct_lookup(struct emit *e, size_t i, uint32_t id)
+{
+	char k[96];
+
+	line(e, "\tif (%s)", helper_ok(k, sizeof(k), "r2", e->plan->maps[i].key_size));
+	line(e,
+	     "\t\tr0 = (uintptr_t)((aot_lookup_fn)map%zu_lookup)((void *)map%zu_obj, "
+	     "(const void *)r2);",
+	     i, i);
+	line(e, "\telse");
+	emit_plain_call(e, id, "\t\t");
+}
+
+/*
+ * bpf_map_update_elem or _delete_elem on the known map i: with key and
+ * value passing the helper's checks, map_update or map_delete itself, as
+ * the helper calls it; else the helper, whose checks then decide.
+ */
+static void emit_direct_change(struct emit *e, size_t i, uint32_t id)
+{
+	const struct aot_map_shape *s = &e->plan->maps[i];
+	char k[96], v[96];
+
+	helper_ok(k, sizeof(k), "r2", s->key_size);
+	if (id == BPF_FUNC_map_update_elem) {
+		line(e, "\tif (%s && %s)", k, helper_ok(v, sizeof(v), "r3", s->value_size));
+		line(e,
+		     "\t\tr0 = (uint64_t)(int64_t)((aot_update_fn)map%zu_update)("
+		     "(void *)map%zu_obj, (const void *)r2, (const void *)r3, r4);",
+		     i, i);
+	} else {
+		line(e, "\tif (%s)", k);
+		line(e,
+		     "\t\tr0 = (uint64_t)(int64_t)((aot_delete_fn)map%zu_delete)("
+		     "(void *)map%zu_obj, (const void *)r2);",
+		     i, i);
+	}
+	line(e, "\telse");
+	emit_plain_call(e, id, "\t\t");
 }
 
 /* Whether op may change r1 (conservatively; helper calls keep r1-r5 on every engine). */
@@ -962,6 +1024,8 @@ static void emit_inline_lookup(struct emit *e, size_t pc, uint32_t id)
 		line(e, "{");
 		if (e->plan->maps[known].array)
 			emit_array_lookup(e, (size_t)known, id);
+		else if (e->plan->maps[known].direct)
+			emit_direct_lookup(e, (size_t)known, id);
 		else
 			emit_plain_call(e, id, "\t");
 		line(e, "}");
@@ -979,10 +1043,27 @@ static void emit_inline_lookup(struct emit *e, size_t pc, uint32_t id)
 	line(e, "}");
 }
 
+/* Update or delete: called directly on a known map that allows it, else the helper. */
+static void emit_inline_change(struct emit *e, size_t pc, uint32_t id)
+{
+	long known = known_map(e, pc);
+
+	line(e, "{");
+	if (known >= 0 && aot_changes_direct(&e->plan->maps[known]))
+		emit_direct_change(e, (size_t)known, id);
+	else
+		emit_plain_call(e, id, "\t");
+	line(e, "}");
+}
+
 /* The open-coded helpers of the plan; each the C reading of its function in src/helpers. */
 static void emit_inline_call(struct emit *e, size_t pc, uint32_t id)
 {
 	switch (id) {
+	case BPF_FUNC_map_update_elem:
+	case BPF_FUNC_map_delete_elem:
+		emit_inline_change(e, pc, id);
+		break;
 	case BPF_FUNC_map_lookup_elem:
 		emit_inline_lookup(e, pc, id);
 		break;
@@ -1401,6 +1482,18 @@ static void emit_locals(struct emit *e)
 		line(e, "AOT_UNUSED const uint64_t map%zu = ctx->maps[%zu], map%zu_base = "
 			"ctx->maps[%zu];",
 		     i, i * AOT_MAP_WORDS + AOT_MAP_HANDLE, i, i * AOT_MAP_WORDS + AOT_MAP_BASE);
+	for (size_t i = 0; i < plan->nmaps; i++) {
+		size_t w = i * AOT_MAP_WORDS;
+
+		if (!plan->maps[i].direct && !aot_changes_direct(&plan->maps[i]))
+			continue;
+		line(e, "AOT_UNUSED const uint64_t map%zu_obj = ctx->maps[%zu], map%zu_lookup = "
+			"ctx->maps[%zu];",
+		     i, w + AOT_MAP_OBJ, i, w + AOT_MAP_LOOKUP);
+		line(e, "AOT_UNUSED const uint64_t map%zu_update = ctx->maps[%zu], map%zu_delete = "
+			"ctx->maps[%zu];",
+		     i, w + AOT_MAP_UPDATE, i, w + AOT_MAP_DELETE);
+	}
 	if (plan->needs_cpu)
 		line(e, "const volatile int32_t *const cpu_id = ctx->cpu_id;");
 	if (plan->needs_prandom)

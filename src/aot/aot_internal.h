@@ -19,7 +19,7 @@
  * covers the generated text; the version also marks the shared objects
  * themselves (see aot_identity).
  */
-#define AOT_EMIT_VERSION 3
+#define AOT_EMIT_VERSION 4
 
 /* Symbols of the generated shared object. */
 #define AOT_SYM_ENTRY "uebpf_aot_run"
@@ -28,10 +28,21 @@
 
 /*
  * Words per bound map in struct aot_ctx.maps, in the order of vm->maps:
- * the map's handle (what an lddw of the map loads), and the address of its
- * memory (map_prog_range: values, the ring, the slots), 0 when it has none.
+ * the map's handle (what an lddw of the map loads), the address of its
+ * memory (map_prog_range: values, the ring, the slots), 0 when it has none,
+ * and the struct map with the functions the helpers would call on it
+ * (map_lookup_func, map_update, map_delete), which the code calls directly
+ * on a known map.
  */
-enum { AOT_MAP_HANDLE, AOT_MAP_BASE, AOT_MAP_WORDS };
+enum {
+	AOT_MAP_HANDLE,
+	AOT_MAP_BASE,
+	AOT_MAP_OBJ,
+	AOT_MAP_LOOKUP,
+	AOT_MAP_UPDATE,
+	AOT_MAP_DELETE,
+	AOT_MAP_WORDS
+};
 
 /*
  * One run, as the generated code sees it. The generated file declares the
@@ -84,17 +95,21 @@ struct aot_map_shape {
 	bool array;
 	uint32_t stride;
 	uint64_t cpu_step;
+	/* another map whose lookup the code calls directly (AOT_MAP_LOOKUP) */
+	bool direct;
 };
 
 /* Helpers the emitter open-codes, as bits of aot_plan.inline_mask. */
 enum {
-	AOT_INLINE_MAP_LOOKUP, /* on ARRAY and PERCPU_ARRAY maps; a call for the others */
+	AOT_INLINE_MAP_LOOKUP, /* on ARRAY and PERCPU_ARRAY maps; a direct call for the others */
 	AOT_INLINE_KTIME,
 	AOT_INLINE_KTIME_BOOT,
 	AOT_INLINE_KTIME_COARSE,
 	AOT_INLINE_PRANDOM,
 	AOT_INLINE_CPU,
 	AOT_INLINE_CSUM_DIFF,
+	AOT_INLINE_MAP_UPDATE, /* direct calls of map_update on known maps */
+	AOT_INLINE_MAP_DELETE, /* and of map_delete */
 	AOT_INLINE_COUNT
 };
 
@@ -116,6 +131,12 @@ struct aot_plan {
 
 int aot_plan(const struct uebpf_vm *vm, struct aot_plan *plan);
 void aot_plan_free(struct aot_plan *plan);
+/*
+ * Whether the code calls map_update and map_delete directly on a map of
+ * this shape, known at the call: a key (and value) to check, and a map
+ * programs may change.
+ */
+bool aot_changes_direct(const struct aot_map_shape *s);
 /* Whether the plan open-codes the helper with kernel ID id. */
 bool aot_inlines(const struct aot_plan *plan, uint32_t id);
 

@@ -33,6 +33,8 @@ static const uint32_t inline_ids[AOT_INLINE_COUNT] = {
 	[AOT_INLINE_PRANDOM] = BPF_FUNC_get_prandom_u32,
 	[AOT_INLINE_CPU] = BPF_FUNC_get_smp_processor_id,
 	[AOT_INLINE_CSUM_DIFF] = BPF_FUNC_csum_diff,
+	[AOT_INLINE_MAP_UPDATE] = BPF_FUNC_map_update_elem,
+	[AOT_INLINE_MAP_DELETE] = BPF_FUNC_map_delete_elem,
 };
 
 bool aot_is_reloc(const struct uebpf_vm *vm, size_t pc)
@@ -100,6 +102,10 @@ static int plan_maps(const struct uebpf_vm *vm, struct aot_plan *plan)
 			s->array = true;
 			s->stride = arr.stride;
 			s->cpu_step = arr.cpu_step;
+		} else {
+			/* as the JIT (jit_inline_lookup): a key to check, and not a ring */
+			s->direct = info->type != BPF_MAP_TYPE_RINGBUF && info->key_size &&
+				    info->key_size <= ISA_STACK_SIZE;
 		}
 	}
 	return 0;
@@ -115,18 +121,22 @@ static bool builtin(const struct uebpf_vm *vm, uint32_t id)
 
 static void plan_helpers(const struct uebpf_vm *vm, struct aot_plan *plan)
 {
-	bool arrays = false, percpu = false;
+	bool arrays = false, percpu = false, changes = false;
 
 	for (size_t i = 0; i < plan->nmaps; i++) {
-		arrays |= plan->maps[i].array;
+		arrays |= plan->maps[i].array || plan->maps[i].direct;
 		percpu |= plan->maps[i].array && plan->maps[i].cpu_step;
+		changes |= aot_changes_direct(&plan->maps[i]);
 	}
 	for (size_t pc = 0; pc < vm->ninsns; pc++) {
 		if (vm->ops[pc].code != VM_CALL)
 			continue;
 		for (unsigned i = 0; i < AOT_INLINE_COUNT; i++) {
 			if ((uint32_t)vm->insns[pc].imm != inline_ids[i] ||
-			    (i == AOT_INLINE_MAP_LOOKUP && !arrays) || !builtin(vm, inline_ids[i]))
+			    (i == AOT_INLINE_MAP_LOOKUP && !arrays) ||
+			    ((i == AOT_INLINE_MAP_UPDATE || i == AOT_INLINE_MAP_DELETE) &&
+			     !changes) ||
+			    !builtin(vm, inline_ids[i]))
 				continue;
 			plan->inline_mask |= 1u << i;
 		}
@@ -160,6 +170,12 @@ void aot_plan_free(struct aot_plan *plan)
 	free(plan->base);
 	plan->maps = NULL;
 	plan->base = NULL;
+}
+
+bool aot_changes_direct(const struct aot_map_shape *s)
+{
+	return (s->array || s->direct) && !s->rdonly_prog && s->key_size <= ISA_STACK_SIZE &&
+	       s->value_size <= ISA_STACK_SIZE;
 }
 
 bool aot_inlines(const struct aot_plan *plan, uint32_t id)
@@ -210,7 +226,8 @@ uint64_t *aot_identity(const struct uebpf_vm *vm, const struct aot_opts *opts,
 		w[i + 1] = (uint64_t)s->key_size << 32 | s->value_size;
 		w[i + 2] = (uint64_t)s->max_entries << 32 | s->nr_cpus;
 		w[i + 3] = s->range_len;
-		w[i + 4] = (uint64_t)s->stride << 2 | s->array << 1 | s->rdonly_prog;
+		w[i + 4] =
+			(uint64_t)s->stride << 3 | s->direct << 2 | s->array << 1 | s->rdonly_prog;
 		w[i + 5] = s->cpu_step;
 	}
 	for (size_t pc = 0; pc < vm->ninsns; pc++)

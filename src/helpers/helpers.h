@@ -45,4 +45,13 @@ bool helpers_is_builtin(uint32_t id, uebpf_helper_fn fn);
  */
 extern __thread uint64_t helpers_prandom_state;
 
+/*
+ * What bpf_get_attach_cookie returns on this thread: whoever runs a program
+ * for an attachment sets it to the attachment's cookie around the run.
+ */
+extern __thread uint64_t helpers_attach_cookie;
+
+/* What bpf_get_current_pid_tgid returns on this thread (cached per thread). */
+uint64_t helpers_current_pid_tgid(void);
+
 #endif

@@ -10,8 +10,8 @@
  * the default action. The handler is installed at the first use; a program
  * that replaces it afterwards (sigaction(SIGSEGV) of its own, not chaining)
  * turns a bad address into a crash. As in the kernel, a failed read zeroes
- * the destination. Kernel memory is out of reach: the kernel forms always
- * fail with -EFAULT.
+ * the destination. Kernel memory is out of reach: the kernel forms fail
+ * with -EFAULT, but for the run's own memory (probe_read_kernel).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -106,18 +106,31 @@ HELPER(probe_read_user_str)
 	return (uint64_t)(int64_t)helper_read_unsafe_str((char *)(uintptr_t)r1, r3, r2);
 }
 
+static uint64_t kernel_fault(uint64_t dst, uint64_t size)
+{
+	if (!helper_mem_ok(dst, size, true))
+		return helper_err(EFAULT);
+	memset((void *)(uintptr_t)dst, 0, size);
+	return helper_err(EFAULT);
+}
+
+/*
+ * What uebpf hands a program as kernel memory is the run's own (a raw
+ * tracepoint's struct pt_regs lies in its context): that much is readable.
+ */
 HELPER(probe_read_kernel)
 {
-	(void)r3, (void)r4, (void)r5;
-	if (!helper_mem_ok(r1, r2, true))
-		return helper_err(EFAULT);
-	memset((void *)(uintptr_t)r1, 0, r2);
-	return helper_err(EFAULT);
+	(void)r4, (void)r5;
+	if (!r2 || !helper_mem_ok(r1, r2, true) || !helper_mem_ok(r3, r2, false))
+		return kernel_fault(r1, r2);
+	memmove((void *)(uintptr_t)r1, (const void *)(uintptr_t)r3, r2);
+	return 0;
 }
 
 HELPER(probe_read_kernel_str)
 {
-	return helper_probe_read_kernel(r1, r2, r3, r4, r5);
+	(void)r3, (void)r4, (void)r5;
+	return kernel_fault(r1, r2);
 }
 
 HELPER(probe_write_user)

@@ -24,6 +24,11 @@ static void forget_ids(void)
 	pid_tgid = 0;
 }
 
+uint64_t helpers_current_pid_tgid(void)
+{
+	return helper_get_current_pid_tgid(0, 0, 0, 0, 0);
+}
+
 static void watch_fork(void)
 {
 	pthread_atfork(NULL, NULL, forget_ids);

@@ -1088,13 +1088,17 @@ static void emit_array_lookup(struct jit_state *st, const struct vm_op *op,
 		emit_call_helper(st, op);
 		return;
 	}
-	slow[nslow++] = emit_key_in_frame(st, 4);
+	if (!lk->key_known)
+		slow[nslow++] = emit_key_in_frame(st, 4);
 	if (lk->cpu_step) {
 		jit_load32_fs(b, X_R10, cpu_off);
 		jit_alu_ri(b, false, EXT_CMP, X_R10, (int32_t)lk->nr_cpus);
 		slow[nslow++] = jump_local(b, CC_AE);
 	}
-	jit_rm(b, 0, OP_MOV_LOAD, X_RAX, X_RSI, X_NOINDEX, 0);
+	if (lk->key_known)
+		jit_rm(b, 0, OP_MOV_LOAD, X_RAX, X_RBP, X_NOINDEX, lk->key_off);
+	else
+		jit_rm(b, 0, OP_MOV_LOAD, X_RAX, X_RSI, X_NOINDEX, 0);
 	jit_alu_ri(b, false, EXT_CMP, X_RAX, (int32_t)lk->max_entries);
 	null = jump_local(b, CC_AE);
 	emit_mul_u(b, X_RAX, lk->stride);
@@ -1107,12 +1111,14 @@ static void emit_array_lookup(struct jit_state *st, const struct vm_op *op,
 	done[0] = jump_local(b, -1);
 	land_local(st, null);
 	jit_rr(b, 0, OP_XOR, X_RAX, X_RAX);
-	done[1] = jump_local(b, -1);
-	for (unsigned i = 0; i < nslow; i++)
-		land_local(st, slow[i]);
-	emit_call_helper(st, op);
+	if (nslow) {
+		done[1] = jump_local(b, -1);
+		for (unsigned i = 0; i < nslow; i++)
+			land_local(st, slow[i]);
+		emit_call_helper(st, op);
+		land_local(st, done[1]);
+	}
 	land_local(st, done[0]);
-	land_local(st, done[1]);
 }
 
 /*
@@ -1126,9 +1132,10 @@ static void emit_direct_lookup(struct jit_state *st, const struct vm_op *op,
 			       const struct jit_lookup *lk)
 {
 	struct jit_buf *b = &st->buf;
-	size_t slow, done;
+	size_t slow = 0, done = 0;
 
-	slow = emit_key_in_frame(st, lk->key_size);
+	if (!lk->key_known)
+		slow = emit_key_in_frame(st, lk->key_size);
 	jit_mov_ri(b, X_RDI, (uintptr_t)lk->map);
 	if (r9_live(st)) {
 		jit_push(b, X_R9);
@@ -1139,10 +1146,35 @@ static void emit_direct_lookup(struct jit_state *st, const struct vm_op *op,
 		jit_pop(b, X_R9);
 		jit_pop(b, X_R9);
 	}
+	if (lk->key_known)
+		return;
 	done = jump_local(b, -1);
 	land_local(st, slow);
 	emit_call_helper(st, op);
 	land_local(st, done);
+}
+
+/*
+ * bpf_map_update_elem or _delete_elem that jit_inline_change proved needs
+ * none of the helper's checks: map_update(map, r2, r3, r4) or
+ * map_delete(map, r2), the map in r1's place, and its int widened to the
+ * helper's 64-bit result.
+ */
+static void emit_direct_change(struct jit_state *st, const struct jit_lookup *lk)
+{
+	struct jit_buf *b = &st->buf;
+
+	jit_mov_ri(b, X_RDI, (uintptr_t)lk->map);
+	if (r9_live(st)) {
+		jit_push(b, X_R9);
+		jit_push(b, X_R9);
+	}
+	emit_call(st, lk->fn);
+	if (r9_live(st)) {
+		jit_pop(b, X_R9);
+		jit_pop(b, X_R9);
+	}
+	jit_rr(b, JIT_W, 0x63, X_RAX, X_RAX);
 }
 
 /*
@@ -1377,7 +1409,9 @@ static void emit_insn(struct jit_state *st, size_t pc)
 	case VM_CALL_STOPZ: {
 		struct jit_lookup lk;
 
-		if (!jit_inline_lookup(st->vm, st->leader, pc, &lk))
+		if (jit_inline_change(st->vm, st->leader, pc, &lk))
+			emit_direct_change(st, &lk);
+		else if (!jit_inline_lookup(st->vm, st->leader, pc, &lk))
 			emit_call_helper(st, op);
 		else if (lk.kind == JIT_LOOKUP_ARRAY)
 			emit_array_lookup(st, op, &lk);

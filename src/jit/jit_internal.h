@@ -87,11 +87,14 @@ _Static_assert(VM_FAULT_BUDGET < 8, "fault kinds fit in three bits");
 enum jit_lookup_kind {
 	JIT_LOOKUP_ARRAY,
 	JIT_LOOKUP_CALL,
+	JIT_CHANGE_CALL, /* map_update or map_delete, returning int */
 };
 
 struct jit_lookup {
 	enum jit_lookup_kind kind;
 	uint32_t key_size;
+	bool key_known; /* the key is at rbp + key_off, inside the frame */
+	int32_t key_off;
 	/* ARRAY */
 	uintptr_t values;
 	uint32_t stride;
@@ -109,6 +112,9 @@ struct jit_lookup {
  * included.
  */
 bool jit_inline_lookup(const struct uebpf_vm *vm, const uint8_t *leader, size_t pc,
+		       struct jit_lookup *out);
+/* Likewise for an update or delete the code calls map_update or map_delete for. */
+bool jit_inline_change(const struct uebpf_vm *vm, const uint8_t *leader, size_t pc,
 		       struct jit_lookup *out);
 /* The fs-relative offset of this thread's rseq cpu_id; false without rseq. */
 bool jit_rseq_cpu_off(int32_t *off);

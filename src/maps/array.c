@@ -113,7 +113,7 @@ static void *array_lookup(struct map *m, const void *key)
 
 	if (!val || !m->percpu)
 		return val;
-	return val + map_this_cpu(m) * array_step(m);
+	return val + map_cpu_of(m) * array_step(m);
 }
 
 int map_array_inline_info(const struct map *m, struct map_array_inline *out)
@@ -136,7 +136,10 @@ static int array_update(struct map *m, const void *key, const void *value, uint6
 		return -E2BIG;
 	if (flags == BPF_NOEXIST)
 		return -EEXIST;
-	map_copy_in(m, val, array_step(m), value, user, false);
+	if (user)
+		map_copy_in(m, val, array_step(m), value, user, false);
+	else
+		map_value_store(m, m->percpu ? val + map_cpu_of(m) * array_step(m) : val, value);
 	return 0;
 }
 

@@ -59,7 +59,7 @@ uint32_t map_possible_cpus(void)
 	return n;
 }
 
-uint32_t map_this_cpu(const struct map *m)
+uint32_t map_cpu_now(void)
 {
 	int cpu = -1;
 
@@ -69,8 +69,13 @@ uint32_t map_this_cpu(const struct map *m)
 	/* negative: rseq not registered on this thread */
 	if (cpu < 0)
 		cpu = sched_getcpu();
-	if (cpu < 0)
-		return 0;
+	return cpu < 0 ? 0 : (uint32_t)cpu;
+}
+
+uint32_t map_this_cpu(const struct map *m)
+{
+	uint32_t cpu = map_cpu_now();
+
 	/* a map made on a machine, or in a container, with fewer CPUs */
-	return (uint32_t)cpu < m->info.nr_cpus ? (uint32_t)cpu : (uint32_t)cpu % m->info.nr_cpus;
+	return cpu < m->info.nr_cpus ? cpu : cpu % m->info.nr_cpus;
 }

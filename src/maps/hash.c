@@ -130,15 +130,6 @@ static int hash_layout(const struct map_info *info, union map_layout *layout, ui
 	return 0;
 }
 
-static int hash_attach(struct map *m)
-{
-	m->buckets = (uint32_t *)((uint8_t *)m->base + m->layout.hash.buckets_off);
-	m->locks = (struct map_lock *)((uint8_t *)m->base + m->layout.hash.locks_off);
-	m->data = (uint8_t *)m->base + m->layout.hash.elems_off;
-	m->seed = m->shm->state.hash.seed;
-	return 0;
-}
-
 static uint8_t *hash_value(const struct map *m, struct hash_elem *e)
 {
 	return e->data + map_round8(m->info.key_size);
@@ -213,12 +204,17 @@ static uint32_t hash_key(const struct map *m, const void *key)
 	}
 }
 
-/* Whether the element's key is key: memcmp, open-coded for the common sizes. */
-static inline bool hash_key_eq(const struct map *m, const struct hash_elem *e, const void *key)
+/*
+ * Whether the element's key is key: memcmp, open-coded for the common
+ * sizes. ksize is the key size when the caller knows it at compile time,
+ * else 0.
+ */
+static inline __attribute__((always_inline)) bool
+hash_key_eq(const struct map *m, const struct hash_elem *e, const void *key, uint32_t ksize)
 {
 	uint64_t a, b;
 
-	switch (m->info.key_size) {
+	switch (ksize ? ksize : m->info.key_size) {
 	case 4:
 		a = b = 0;
 		memcpy(&a, e->data, 4);
@@ -291,8 +287,9 @@ static void hash_unreserve(struct map *m)
 	__atomic_fetch_sub(&m->shm->state.hash.count, 1, __ATOMIC_RELAXED);
 }
 
-/* The lock-free walk; see the top of the file. */
-static struct hash_elem *hash_find_lockless(const struct map *m, const void *key, uint32_t hash)
+/* The lock-free walk; see the top of the file. ksize as for hash_key_eq. */
+static inline __attribute__((always_inline)) struct hash_elem *
+hash_find_lockless(const struct map *m, const void *key, uint32_t hash, uint32_t ksize)
 {
 	uint32_t b = hash_bucket(m, hash), link, gen;
 	/* a walk this long only happens under endless reuse, or corrupted memory */
@@ -307,7 +304,7 @@ restart:
 		e = hash_elem(m, link);
 		gen = __atomic_load_n(&e->gen, __ATOMIC_ACQUIRE);
 		if (!(gen & 1) && __atomic_load_n(&e->hash, __ATOMIC_RELAXED) == hash &&
-		    hash_key_eq(m, e, key)) {
+		    hash_key_eq(m, e, key, ksize)) {
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
 			if (__atomic_load_n(&e->gen, __ATOMIC_RELAXED) == gen)
 				return e;
@@ -330,7 +327,7 @@ static struct hash_elem *hash_find_locked(const struct map *m, const void *key, 
 	while (!(*link & HASH_NULLS_BIT) && *link < m->info.max_entries &&
 	       steps++ < m->info.max_entries) {
 		e = hash_elem(m, *link);
-		if (e->hash == hash && hash_key_eq(m, e, key)) {
+		if (e->hash == hash && hash_key_eq(m, e, key, 0)) {
 			*slot = link;
 			return e;
 		}
@@ -339,15 +336,74 @@ static struct hash_elem *hash_find_locked(const struct map *m, const void *key, 
 	return NULL;
 }
 
-static void *hash_lookup(struct map *m, const void *key)
+/*
+ * The program-side lookup, specialised at compile time for one key size
+ * (4, 8, or 0: any) and one map type, so that the hash, the key compare
+ * and the value's address are straight-line code: programs call it
+ * directly (map_lookup_func) and it is most of a lookup's cost.
+ */
+static inline __attribute__((always_inline)) void *
+hash_lookup_as(struct map *m, const void *key, uint32_t ksize, bool lru, bool percpu)
 {
-	struct hash_elem *e = hash_find_lockless(m, key, hash_key(m, key));
+	uint32_t hash = ksize ? hash_mix(m->seed, key, ksize) : hash_key(m, key);
+	struct hash_elem *e = hash_find_lockless(m, key, hash, ksize);
+	uint8_t *val;
 
 	if (!e)
 		return NULL;
-	if (m->lru)
+	if (lru)
 		lru_touch(e);
-	return hash_value(m, e) + (m->percpu ? (size_t)map_this_cpu(m) * m->stride : 0);
+	val = e->data + (ksize ? map_round8(ksize) : map_round8(m->info.key_size));
+	return percpu ? val + (size_t)map_cpu_of(m) * m->stride : val;
+}
+
+#define HASH_LOOKUP_FN(name, ksize, lru, percpu)                   \
+	static void *name(struct map *m, const void *key)          \
+	{                                                          \
+		return hash_lookup_as(m, key, ksize, lru, percpu); \
+	}
+
+HASH_LOOKUP_FN(hash_lookup_4, 4, false, false)
+HASH_LOOKUP_FN(hash_lookup_8, 8, false, false)
+HASH_LOOKUP_FN(hash_lookup_n, 0, false, false)
+HASH_LOOKUP_FN(hash_lookup_lru_4, 4, true, false)
+HASH_LOOKUP_FN(hash_lookup_lru_8, 8, true, false)
+HASH_LOOKUP_FN(hash_lookup_lru_n, 0, true, false)
+HASH_LOOKUP_FN(hash_lookup_pcpu_4, 4, false, true)
+HASH_LOOKUP_FN(hash_lookup_pcpu_8, 8, false, true)
+HASH_LOOKUP_FN(hash_lookup_pcpu_n, 0, false, true)
+HASH_LOOKUP_FN(hash_lookup_lru_pcpu_4, 4, true, true)
+HASH_LOOKUP_FN(hash_lookup_lru_pcpu_8, 8, true, true)
+HASH_LOOKUP_FN(hash_lookup_lru_pcpu_n, 0, true, true)
+
+/* [lru][percpu][key size 4, 8, other] */
+static const map_lookup_fn hash_lookups[2][2][3] = {
+	{{hash_lookup_4, hash_lookup_8, hash_lookup_n},
+	 {hash_lookup_pcpu_4, hash_lookup_pcpu_8, hash_lookup_pcpu_n}},
+	{{hash_lookup_lru_4, hash_lookup_lru_8, hash_lookup_lru_n},
+	 {hash_lookup_lru_pcpu_4, hash_lookup_lru_pcpu_8, hash_lookup_lru_pcpu_n}},
+};
+
+static map_lookup_fn hash_lookup_for(const struct map *m)
+{
+	unsigned k = m->info.key_size == 4 ? 0 : m->info.key_size == 8 ? 1 : 2;
+
+	return hash_lookups[m->lru][m->percpu][k];
+}
+
+static void *hash_lookup(struct map *m, const void *key)
+{
+	return hash_lookup_for(m)(m, key);
+}
+
+static int hash_attach(struct map *m)
+{
+	m->buckets = (uint32_t *)((uint8_t *)m->base + m->layout.hash.buckets_off);
+	m->locks = (struct map_lock *)((uint8_t *)m->base + m->layout.hash.locks_off);
+	m->data = (uint8_t *)m->base + m->layout.hash.elems_off;
+	m->seed = m->shm->state.hash.seed;
+	m->lookup = hash_lookup_for(m);
+	return 0;
 }
 
 /* A free element for a new key, counted in; with the bucket locked. */
@@ -389,7 +445,11 @@ static int hash_insert(struct map *m, const void *key, uint32_t hash, const void
 
 static void hash_rewrite(struct map *m, struct hash_elem *e, const void *value, bool user)
 {
-	map_copy_in(m, hash_value(m, e), m->stride, value, user, false);
+	if (user)
+		map_copy_in(m, hash_value(m, e), m->stride, value, user, false);
+	else
+		map_value_store(m, hash_value(m, e) + (m->percpu ? map_cpu_of(m) * m->stride : 0),
+				value);
 	if (m->lru)
 		lru_touch(e);
 }

@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/rseq.h>
 #include <linux/bpf.h>
 
 #include "maps/maps.h"
@@ -66,6 +68,9 @@ struct map_lpm_layout {
 	uint64_t nodes_off; /* n_nodes nodes of node_size bytes */
 	uint32_t n_nodes;   /* entries plus as many intermediate nodes */
 	uint32_t node_size;
+	uint64_t index_off; /* the length index (lpm.c): 0 for keys of more than 16 data bytes */
+	uint32_t n_buckets; /* its chain heads, a power of two, then its per-length counts */
+	uint32_t pad;
 };
 
 struct map_lpm_state {
@@ -74,6 +79,8 @@ struct map_lpm_state {
 	uint32_t used;	    /* nodes ever handed out: the rest are untouched */
 	uint32_t count;	    /* entries, intermediate nodes excluded */
 	uint32_t seq;	    /* odd while a writer changes the trie (lpm.c) */
+	uint32_t pad;
+	uint64_t lens[3];   /* the index's prefix lengths with entries, bit per length */
 };
 
 struct map_ringbuf_layout {
@@ -118,6 +125,21 @@ _Static_assert(sizeof(struct map_shm) <= MAP_HDR_SIZE, "header fits its page");
 
 struct map_ops;
 
+/* Consumers a ring's producers wake (wake.c): one slot per sleeping consumer's pipe. */
+#define MAP_WAITQ_SLOTS 8
+
+struct map_waiter {
+	int32_t pid; /* 0: free; -1: being filled */
+	int32_t fd;  /* the pipe's write end in process pid */
+	uint64_t ino, dev;
+};
+
+struct map_waitq {
+	uint32_t armed; /* a consumer is about to sleep */
+	uint32_t pad;
+	struct map_waiter waiter[MAP_WAITQ_SLOTS];
+};
+
 /* A lock on its own cache line. */
 struct map_lock {
 	pthread_mutex_t mutex;
@@ -139,6 +161,9 @@ struct map {
 	uint32_t *buckets;
 	struct map_lock *locks;
 	uint64_t seed;
+	/* what map_lookup calls: ops->lookup, or the type's variant for this map (attach) */
+	map_lookup_fn lookup;
+	struct perf_cache *perf; /* PERF_EVENT_ARRAY: rings this process opened (perf_array.c) */
 };
 
 /*
@@ -175,6 +200,7 @@ extern const struct map_ops map_hash_ops;
 extern const struct map_ops map_queue_ops;
 extern const struct map_ops map_lpm_ops;
 extern const struct map_ops map_ringbuf_ops;
+extern const struct map_ops map_perf_array_ops;
 
 /* shm.c: the map's file and its mapping. */
 int map_shm_create(const char *name, uint64_t size, int *fd, void **base, char *err,
@@ -185,11 +211,29 @@ void map_shm_release(void *base, size_t size);
 /* lock.c: robust process-shared locks, see there. */
 int map_lock_init(struct map_lock *l);
 void map_lock(struct map_lock *l);
+/* map_lock, true when the lock came from a holder that died (to repair after it). */
+bool map_lock_inherit(struct map_lock *l);
 bool map_trylock(struct map_lock *l);
 void map_unlock(struct map_lock *l);
 
 /* cpu.c */
 uint32_t map_possible_cpus(void);
+/* The CPU this thread runs on now (rseq's cpu_id, else sched_getcpu; 0 if unknown). */
+uint32_t map_cpu_now(void);
+
+/*
+ * map_this_cpu, its common case inline for the lookups: the CPU the kernel
+ * keeps in this thread's rseq area, when registered and in range.
+ */
+static inline uint32_t map_cpu_of(const struct map *m)
+{
+	int32_t cpu = -1;
+
+	if (__rseq_size)
+		cpu = *(const volatile int32_t *)((const char *)__builtin_thread_pointer() +
+						  __rseq_offset + offsetof(struct rseq, cpu_id));
+	return (uint32_t)cpu < m->info.nr_cpus ? (uint32_t)cpu : map_this_cpu(m);
+}
 
 /* Where the header of a map with these attributes and layout starts in its object. */
 static inline uint64_t map_hdr_off(const struct map_info *info, const union map_layout *layout)
@@ -214,5 +258,26 @@ static inline uint32_t map_round8(uint32_t n)
 void map_copy_in(const struct map *m, uint8_t *val, size_t step, const void *value, bool user,
 		 bool fresh);
 void map_copy_out(const struct map *m, void *value, const uint8_t *val, size_t step);
+
+/*
+ * A program's value into one copy (map_copy_in's own case, inline for the
+ * updates of an existing entry): value_size bytes and zeroed padding, the
+ * common sizes as one store.
+ */
+static inline void map_value_store(const struct map *m, uint8_t *dst, const void *value)
+{
+	switch (m->info.value_size) {
+	case 8:
+		memcpy(dst, value, 8);
+		return;
+	case 4:
+		memcpy(dst, value, 4);
+		memset(dst + 4, 0, 4);
+		return;
+	default:
+		memcpy(dst, value, m->info.value_size);
+		memset(dst + m->info.value_size, 0, m->stride - m->info.value_size);
+	}
+}
 
 #endif

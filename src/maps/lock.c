@@ -29,8 +29,15 @@ int map_lock_init(struct map_lock *l)
 
 void map_lock(struct map_lock *l)
 {
-	if (pthread_mutex_lock(&l->mutex) == EOWNERDEAD)
-		pthread_mutex_consistent(&l->mutex);
+	map_lock_inherit(l);
+}
+
+bool map_lock_inherit(struct map_lock *l)
+{
+	if (pthread_mutex_lock(&l->mutex) != EOWNERDEAD)
+		return false;
+	pthread_mutex_consistent(&l->mutex);
+	return true;
 }
 
 bool map_trylock(struct map_lock *l)

@@ -49,17 +49,18 @@ static const char *const type_names[] = {
 };
 
 static const struct map_ops *const type_ops[] = {
-	[BPF_MAP_TYPE_HASH] = &map_hash_ops,		/* hash.c */
-	[BPF_MAP_TYPE_ARRAY] = &map_array_ops,		/* array.c */
-	[BPF_MAP_TYPE_PROG_ARRAY] = &map_prog_array_ops, /* array.c */
-	[BPF_MAP_TYPE_PERCPU_HASH] = &map_hash_ops,	/* hash.c */
-	[BPF_MAP_TYPE_PERCPU_ARRAY] = &map_array_ops,	/* array.c */
-	[BPF_MAP_TYPE_LRU_HASH] = &map_hash_ops,	/* hash.c, lru.c */
-	[BPF_MAP_TYPE_LRU_PERCPU_HASH] = &map_hash_ops, /* hash.c, lru.c */
-	[BPF_MAP_TYPE_QUEUE] = &map_queue_ops,		/* queue.c */
-	[BPF_MAP_TYPE_STACK] = &map_queue_ops,		/* queue.c */
-	[BPF_MAP_TYPE_LPM_TRIE] = &map_lpm_ops,		/* lpm.c */
-	[BPF_MAP_TYPE_RINGBUF] = &map_ringbuf_ops,	/* ringbuf.c */
+	[BPF_MAP_TYPE_HASH] = &map_hash_ops,		       /* hash.c */
+	[BPF_MAP_TYPE_ARRAY] = &map_array_ops,		       /* array.c */
+	[BPF_MAP_TYPE_PROG_ARRAY] = &map_prog_array_ops,       /* array.c */
+	[BPF_MAP_TYPE_PERCPU_HASH] = &map_hash_ops,	       /* hash.c */
+	[BPF_MAP_TYPE_PERCPU_ARRAY] = &map_array_ops,	       /* array.c */
+	[BPF_MAP_TYPE_LRU_HASH] = &map_hash_ops,	       /* hash.c, lru.c */
+	[BPF_MAP_TYPE_LRU_PERCPU_HASH] = &map_hash_ops,	       /* hash.c, lru.c */
+	[BPF_MAP_TYPE_QUEUE] = &map_queue_ops,		       /* queue.c */
+	[BPF_MAP_TYPE_STACK] = &map_queue_ops,		       /* queue.c */
+	[BPF_MAP_TYPE_LPM_TRIE] = &map_lpm_ops,		       /* lpm.c */
+	[BPF_MAP_TYPE_RINGBUF] = &map_ringbuf_ops,	       /* ringbuf.c */
+	[BPF_MAP_TYPE_PERF_EVENT_ARRAY] = &map_perf_array_ops, /* perf_array.c */
 };
 
 #define NTYPES (sizeof(type_names) / sizeof(type_names[0]))
@@ -157,6 +158,7 @@ static int handle_init(struct map *m, const struct map_ops *ops, const struct ma
 {
 	m->shm = (struct map_shm *)((uint8_t *)m->base + map_hdr_off(info, layout));
 	m->ops = ops;
+	m->lookup = ops->lookup;
 	m->info = *info;
 	m->stride = map_round8(info->value_size);
 	m->percpu = type_percpu(info->type);
@@ -366,12 +368,12 @@ void map_close(struct map *m)
 
 void *map_lookup(struct map *m, const void *key)
 {
-	return m->ops->lookup(m, key);
+	return m->lookup(m, key);
 }
 
 map_lookup_fn map_lookup_func(const struct map *m)
 {
-	return m->ops->lookup;
+	return m->lookup;
 }
 
 /* BPF_F_LOCK needs a bpf_spin_lock in the value, which these maps do not describe. */

@@ -20,8 +20,8 @@
  *   access flags BPF_F_RDONLY / BPF_F_WRONLY apply here (-EPERM).
  *
  * Types: BPF_MAP_TYPE_ARRAY, PERCPU_ARRAY, PROG_ARRAY, HASH, PERCPU_HASH,
- * LRU_HASH, LRU_PERCPU_HASH, LPM_TRIE, QUEUE, STACK, RINGBUF. Other kernel types are
- * recognised and refused with -EOPNOTSUPP. QUEUE and STACK have no keys (key_size 0, key
+ * LRU_HASH, LRU_PERCPU_HASH, LPM_TRIE, QUEUE, STACK, RINGBUF, PERF_EVENT_ARRAY. Other kernel
+ * types are recognised and refused with -EOPNOTSUPP. QUEUE and STACK have no keys (key_size 0, key
  * arguments ignored): map_push/map_pop/map_peek are their helpers, and as
  * in bpf(), map_update_user pushes, map_lookup_user peeks,
  * map_lookup_and_delete_user pops, delete and get_next_key give -EINVAL.
@@ -32,7 +32,9 @@
 #ifndef UEBPF_MAPS_H
 #define UEBPF_MAPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 #define MAP_NAME_LEN 16 /* BPF_OBJ_NAME_LEN, with the terminating NUL */
@@ -127,6 +129,70 @@ int map_ringbuf_discard(struct map *m, void *sample, uint64_t flags);
 int map_ringbuf_output(struct map *m, const void *data, uint64_t size, uint64_t flags);
 uint64_t map_ringbuf_query(struct map *m, uint64_t flags);
 int map_ringbuf_consume(struct map *m, map_ringbuf_fn fn, void *ctx);
+
+/*
+ * Waking consumers in any process (wake.c). A ring's wait queue lives in
+ * its shared memory. A consumer joins with the write end of a pipe of its
+ * own (the slot index, or -ENOSPC), arms the queue before it sleeps on the
+ * read end, then looks at the ring once more; producers wake an armed
+ * queue with a byte in each joined pipe. map_ringbuf_waitq: NULL for other
+ * types.
+ */
+struct map_waitq;
+struct map_waitq *map_ringbuf_waitq(struct map *m);
+int map_waitq_join(struct map_waitq *q, int wfd);
+void map_waitq_leave(struct map_waitq *q, int slot);
+void map_waitq_arm(struct map_waitq *q);
+void map_waitq_wake(struct map_waitq *q);
+
+/*
+ * What libbpf maps of a RINGBUF's fd, laid out as the kernel's: offset 0,
+ * one page, read-write: the consumer position; offset one page, a page and
+ * twice the data, read-only: the producer position, then the data mapped
+ * twice in a row. Makes the mapping (at addr if MAP_FIXED is in flags) into
+ * *out: 0, or -EINVAL for another offset or length, -EACCES for a writable
+ * producer mapping, or mmap's errno.
+ */
+int map_ringbuf_mmap(struct map *m, void *addr, size_t len, int prot, int flags, off_t offset,
+		     void **out);
+
+/*
+ * PERF_EVENT_ARRAY (perf_array.c) and the rings of the perf events it
+ * holds: what perf_event_open of a software PERF_COUNT_SW_BPF_OUTPUT event
+ * makes. A ring is a file of the state directory: a struct
+ * perf_event_mmap_page, then 2^n pages of records once the consumer has
+ * mapped it (map_perf_ring_set_size, at its mmap of 1 + 2^n pages), as the
+ * kernel's. A slot of the array names a ring by a process and an fd of it
+ * there, so programs in any process reach it through /proc/PID/fd.
+ * map_perf_event_output is bpf_perf_event_output: flags are the index or
+ * BPF_F_CURRENT_CPU; -EINVAL for other flags, -E2BIG for an index past
+ * max_entries or a record larger than a perf record holds, -ENOENT for an
+ * empty slot or a ring that is gone, -EOPNOTSUPP when the event is disabled
+ * or bound to another CPU, -ENOSPC when it has no ring or no room (the
+ * loss is reported to the consumer in a PERF_RECORD_LOST).
+ */
+struct map_perf_ring;
+struct map_perf_ring_attr {
+	int32_t cpu; /* -1: any */
+	uint32_t wakeup_events;
+	uint32_t wakeup_watermark; /* bytes, with watermark */
+	bool watermark;
+	bool enabled;
+};
+
+int map_perf_ring_create(const struct map_perf_ring_attr *attr, struct map_perf_ring **out,
+			 char *err, size_t err_len);
+int map_perf_ring_fd(const struct map_perf_ring *r);
+int map_perf_ring_set_size(struct map_perf_ring *r, size_t len);
+void map_perf_ring_enable(struct map_perf_ring *r, bool on);
+bool map_perf_ring_readable(struct map_perf_ring *r);
+struct map_waitq *map_perf_ring_waitq(struct map_perf_ring *r);
+void map_perf_ring_close(struct map_perf_ring *r);
+
+int map_perf_array_set(struct map *m, uint32_t index, int32_t pid, int32_t fd,
+		       const struct map_perf_ring *r);
+int map_perf_array_clear(struct map *m, uint32_t index);
+int map_perf_event_output(struct map *m, uint64_t flags, const void *data, uint64_t size);
 
 /*
  * PROG_ARRAY: the program ID at index (what bpf_tail_call jumps to), 0 for

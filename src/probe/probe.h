@@ -18,16 +18,31 @@
  * main executable), probe_resolve_file_off the (path, file offset) pair that
  * libbpf's attach_uprobe gives perf_event_open.
  *
+ * Vector state: the trampolines save every vector register the CPU has
+ * (zmm0-31 and k0-7 with AVX-512, ymm0-15 with AVX, else xmm0-15; at a
+ * return the two that may hold the return value), so a probe at any
+ * offset, and a return probe, keep them all (probe_xstate.c). C++
+ * exceptions may unwind through functions with a return probe: the
+ * unwinder's entry points are hooked to put the original return addresses
+ * back first (probe_unwind.c), and a call among the displaced instructions
+ * returns into the function itself (probe_reloc.c), so the unwinder never
+ * meets the trampolines' code.
+ *
  * Limits. A probed function called from inside a probe (a helper calling
  * malloc, say) runs no probe and counts a miss. Return probes keep at
  * most 64 pending returns per thread (deeper ones count a miss); a
- * function left by longjmp is handled (its stale entry is dropped), but a
- * C++ exception unwinding through a function with a return probe is not:
- * the unwinder meets the return trampoline's address and terminates. A
- * PROBE_RETURN belongs at a function's entry. The upper halves of ymm/zmm
- * registers are not preserved across the probe (see probe_tramp.S). A
- * function too short for a 5-byte jmp, whose first instructions cannot be
- * relocated, or into whose first bytes a branch leads, takes the trap path
+ * function left by longjmp is handled (its stale entry is dropped), and so
+ * is a C++ exception, through libgcc's unwinder as a dynamic library (a
+ * statically linked libgcc_eh, or another unwinder library, still meets the
+ * return trampoline's address and terminates); the return probes of the
+ * frames above the one that catches run only where the catch goes through
+ * __cxa_begin_catch (C++); elsewhere they are lost. The vector state costs
+ * a 64-byte aligned area on the probed thread's stack (2112 bytes with
+ * AVX-512); x87 registers are not saved (the C code does not use them);
+ * with AVX-512 but not AVX-512BW (Xeon Phi) only ymm0-15 are. A
+ * PROBE_RETURN belongs at a function's entry. A function too short for a
+ * 5-byte jmp, whose first instructions cannot be relocated, or into whose
+ * first bytes a branch leads, takes the trap path
  * (int3 and SIGTRAP, microseconds per hit); an application that replaces
  * the SIGTRAP handler afterwards breaks that path. Patching a function
  * whose first instruction is shorter than the jmp queues SIGRTMAX to the
@@ -71,5 +86,16 @@ uint64_t probe_missed(const struct probe *p);
 
 int probe_resolve(const char *target, void **addr, char *err, size_t err_len);
 int probe_resolve_file_off(const char *path, uint64_t off, void **addr, char *err, size_t err_len);
+/* The same for data: where file offset off of path is mapped writable here. */
+int probe_resolve_data_off(const char *path, uint64_t off, void **addr, char *err, size_t err_len);
+
+/*
+ * USDT semaphores (probe_usdt.c): the 16-bit counter at file offset off of
+ * path, incremented atomically while a probe is attached with it, as the
+ * kernel does for a uprobe's ref_ctr_offset; put takes the increment back
+ * (NULL is a no-op).
+ */
+int probe_semaphore_get(const char *path, uint64_t off, uint16_t **sema, char *err, size_t err_len);
+void probe_semaphore_put(uint16_t *sema);
 
 #endif

@@ -235,6 +235,7 @@ int probe_attach(void *addr, enum probe_kind kind, probe_fn fn, void *ctx, struc
 	ret = probe_trap_install(err, err_len);
 	if (ret)
 		return ret;
+	probe_xstate_setup();
 	p = malloc(sizeof(*p));
 	if (!p) {
 		errbuf_set(err, err_len, "out of memory");
@@ -279,6 +280,8 @@ int probe_attach(void *addr, enum probe_kind kind, probe_fn fn, void *ctx, struc
 		return ret;
 	}
 	*out = p;
+	if (kind == PROBE_RETURN)
+		probe_unwind_setup();
 	return 0;
 fail:
 	pthread_mutex_unlock(&probe_lock);

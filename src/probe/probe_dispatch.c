@@ -32,10 +32,19 @@
  * its return probe and counts a miss. Entries on other stacks (sigaltstack,
  * coroutines switching stacks) are left alone, so returns may come in any
  * order across stacks. A tail call from a function with a return probe
- * into another keeps only the first one's (the second counts a miss). An
- * exception unwinding through a probed frame is not handled: the unwinder
- * finds probe_return_tramp as the return address and stops the program
- * (std::terminate).
+ * into another keeps only the first one's (the second counts a miss).
+ *
+ * Exceptions: an unwinder reads return addresses off the stack, and would
+ * find probe_return_tramp there, which has no unwind information (C++ then
+ * calls std::terminate). probe_unwind.c hooks the unwinder's entry points;
+ * before it walks, probe_shadow_disarm writes every pending original return
+ * address of the thread's current stack back into its slot and marks the
+ * entry disarmed. Where C++ catches (__cxa_begin_catch, called from the
+ * catching frame), probe_shadow_rearm drops the entries of the frames that
+ * are gone (below the catcher's) and puts the trampoline back into the
+ * slots of those still live, whose return probes then run as before. An
+ * entry left disarmed (no catch seen) returns without its probe and is
+ * dropped as stale later, as after longjmp.
  *
  * Thread states are allocated with mmap (the dispatcher also runs in the
  * SIGTRAP handler, where malloc is not safe), never freed, and taken over
@@ -58,6 +67,7 @@ struct probe_shadow {
 	uint64_t ret;
 	uint64_t sp; /* where ret was found: the probed function's rsp at entry */
 	struct probe_site *site;
+	bool disarmed; /* ret is back in its slot, for an unwinder */
 };
 
 struct probe_thread {
@@ -249,6 +259,7 @@ void probe_dispatch_entry(struct probe_site *site, struct pt_regs *regs)
 					e->ret = *slot;
 					e->sp = regs->rsp;
 					e->site = site;
+					e->disarmed = false;
 					*slot = (uintptr_t)probe_return_tramp;
 				} else {
 					missed(site);
@@ -258,6 +269,49 @@ void probe_dispatch_entry(struct probe_site *site, struct pt_regs *regs)
 	}
 	epoch_exit(t);
 	probe_busy = 0;
+}
+
+/* Is the slot of entry e above sp, on the same stack: a frame that is still there? */
+static bool shadow_above(const struct probe_shadow *e, uint64_t sp)
+{
+	return e->sp > sp && e->sp - sp < PROBE_SAME_STACK;
+}
+
+void probe_shadow_disarm(uint64_t sp)
+{
+	struct probe_thread *t = probe_self;
+
+	for (unsigned i = 0; t && i < t->depth; i++) {
+		struct probe_shadow *e = &t->shadow[i];
+		uint64_t *slot = (uint64_t *)e->sp;
+
+		if (!e->disarmed && shadow_above(e, sp) && *slot == (uintptr_t)probe_return_tramp) {
+			*slot = e->ret;
+			e->disarmed = true;
+		}
+	}
+}
+
+void probe_shadow_rearm(uint64_t sp)
+{
+	struct probe_thread *t = probe_self;
+	unsigned k = 0;
+
+	if (!t)
+		return;
+	for (unsigned i = 0; i < t->depth; i++) {
+		struct probe_shadow *e = &t->shadow[i];
+		uint64_t *slot = (uint64_t *)e->sp;
+
+		if (shadow_stale(e, sp))
+			continue; /* its frame was unwound */
+		if (e->disarmed && shadow_above(e, sp) && *slot == e->ret) {
+			*slot = (uintptr_t)probe_return_tramp;
+			e->disarmed = false;
+		}
+		t->shadow[k++] = *e;
+	}
+	t->depth = k;
 }
 
 uint64_t probe_dispatch_return(struct pt_regs *regs)

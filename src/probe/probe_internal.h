@@ -23,6 +23,11 @@
 /* The return address probe_entry_common finds on its stack, less this, is the site slot. */
 #define PROBE_STUB_SITE_BACK 19
 
+/* probe_xstate_mode: the vector registers the trampolines save (probe_xstate.c) */
+#define PROBE_XSTATE_SSE 0    /* xmm0-15 (xmm0-1 at return): no AVX */
+#define PROBE_XSTATE_AVX 1    /* ymm0-15 (ymm0-1) */
+#define PROBE_XSTATE_AVX512 2 /* zmm0-31 and k0-7 (zmm0-1) */
+
 #ifndef __ASSEMBLER__
 
 #include <asm/ptrace.h>
@@ -83,11 +88,30 @@ extern _Atomic(struct probe_site *) probe_sites;
 void probe_dispatch_entry(struct probe_site *site, struct pt_regs *regs);
 uint64_t probe_dispatch_return(struct pt_regs *regs);
 /*
+ * For an unwinder about to walk the calling thread's stack from sp: the
+ * original return addresses of its pending return probes go back into
+ * their slots (disarm); where a catch resumes with sp, the entries of the
+ * frames unwound are dropped and the live ones armed again (rearm).
+ */
+void probe_shadow_disarm(uint64_t sp);
+void probe_shadow_rearm(uint64_t sp);
+/* probe_unwind.c: hook the unwinder's entry points, once found (after a return probe). */
+void probe_unwind_setup(void);
+/*
  * After a site's list was replaced: wait until no thread can still be
  * running a probe of the old list, so the caller may free it (and the
  * probes' contexts).
  */
 void probe_sync_threads(void);
+
+/*
+ * probe_xstate.c: the registers the trampolines save, set once by
+ * probe_xstate_setup (before the first patch). The benchmark and the tests
+ * set it back to PROBE_XSTATE_SSE to measure what saving costs and to see
+ * the damage it prevents.
+ */
+extern uint32_t probe_xstate_mode;
+void probe_xstate_setup(void);
 
 /* probe_tramp.S */
 void probe_entry_common(void);

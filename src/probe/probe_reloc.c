@@ -6,9 +6,17 @@
  * opcode, for the forms that occur):
  *
  * - RIP-relative memory operands get a new disp32 to the same target;
- * - jmp rel8/rel32 become jmp rel32, jcc rel8/rel32 become jcc rel32, call
- *   rel32 stays a call rel32 (so its callee returns into the page, which
- *   then goes on as the function would);
+ * - jmp rel8/rel32 become jmp rel32, jcc rel8/rel32 become jcc rel32;
+ * - a call whose return address lies past the patched bytes (the call is
+ *   then the last displaced instruction) becomes a push of that original
+ *   return address and a jmp to the callee, as the kernel's uprobes
+ *   emulate calls: the callee returns into the function itself, so an
+ *   unwinder or a debugger walking the stack from inside the callee finds
+ *   the function's own return address and unwind information, not the
+ *   page's (a C++ exception through it would otherwise terminate). An
+ *   indirect call through memory addressed by rsp, or one whose return
+ *   address falls inside the patch, stays a call (returning into the page,
+ *   which then goes on as the function would);
  * - jrcxz/loop/loopcc (rel8 only) become "op +2; jmp +5; jmp rel32";
  * - anything else relative (xbegin...), a target out of rel32 reach from the
  *   page, a branch into the displaced bytes themselves, or code that ends
@@ -97,6 +105,7 @@ static int64_t branch_target(const cs_insn *in)
 struct reloc_state {
 	csh cs;
 	uintptr_t lo, hi; /* the displaced original bytes */
+	size_t patch;	  /* bytes the patch overwrites at lo */
 	uint8_t *out;
 	size_t len;
 	uintptr_t dst;
@@ -162,6 +171,42 @@ static int reloc_rip(struct reloc_state *st, const cs_insn *in)
 	return 0;
 }
 
+/* push $ret as a 64-bit value: push imm32, then the upper half over its sign extension. */
+static void emit_push_ret(struct reloc_state *st, uint64_t ret)
+{
+	uint8_t *o = st->out + st->len;
+
+	o[0] = 0x68;
+	put32(o + 1, (int32_t)(uint32_t)ret);
+	o[5] = 0xc7, o[6] = 0x44, o[7] = 0x24, o[8] = 0x04; /* movl $imm32, 4(%rsp) */
+	put32(o + 9, (int32_t)(uint32_t)(ret >> 32));
+	st->len += 13;
+}
+
+/*
+ * An indirect call (FF /2) emulated: the original return address pushed, then
+ * the same operand jumped through (FF /4). *done is false when it stays a call.
+ */
+static int emulate_indirect_call(struct reloc_state *st, const cs_insn *in, size_t op_at,
+				 bool *done)
+{
+	const cs_x86_op *o = &in->detail->x86.operands[0];
+	uint8_t modrm = in->detail->x86.modrm;
+
+	*done = false;
+	if ((modrm & 0x38) != 0x10 || in->detail->x86.op_count != 1 ||
+	    (o->type == X86_OP_MEM && o->mem.base == X86_REG_RSP))
+		return 0;
+	*done = true;
+	emit_push_ret(st, in->address + in->size);
+	if (o->type == X86_OP_MEM && o->mem.base == X86_REG_RIP)
+		return emit_rel(st, in, (const uint8_t[]){0xff, 0x25}, 2, rip_target(in));
+	memcpy(st->out + st->len, in->bytes, in->size);
+	st->out[st->len + op_at + 1] = (uint8_t)((modrm & ~0x38) | 0x20);
+	st->len += in->size;
+	return 0;
+}
+
 static int reloc_insn(struct reloc_state *st, const cs_insn *in, bool *ends)
 {
 	size_t i = 0;
@@ -191,8 +236,24 @@ static int reloc_insn(struct reloc_state *st, const cs_insn *in, bool *ends)
 			*ends = true;
 			return emit_rel(st, in, (const uint8_t[]){0xe9}, 1, target);
 		}
+		/* a call's return address past the patch: the callee returns into the function */
+		if (op == 0xe8 && in->address + in->size >= st->lo + st->patch) {
+			*ends = true;
+			emit_push_ret(st, in->address + in->size);
+			return emit_rel(st, in, (const uint8_t[]){0xe9}, 1, target);
+		}
 		if (op == 0xe8)
 			return emit_rel(st, in, (const uint8_t[]){0xe8}, 1, target);
+		if (op == 0xff && in_group(in, CS_GRP_CALL) &&
+		    in->address + in->size >= st->lo + st->patch) {
+			bool done;
+			int ret = emulate_indirect_call(st, in, i, &done);
+
+			if (done) {
+				*ends = true;
+				return ret;
+			}
+		}
 		if (op >= 0x70 && op <= 0x7f)
 			return emit_rel(st, in,
 					(const uint8_t[]){0x0f, (uint8_t)(0x80 + op - 0x70)}, 2,
@@ -219,8 +280,12 @@ static int reloc_insn(struct reloc_state *st, const cs_insn *in, bool *ends)
 int probe_relocate(const uint8_t *code, uintptr_t addr, size_t avail, size_t min, uintptr_t dst,
 		   struct probe_reloc *out, char *why, size_t why_len)
 {
-	struct reloc_state st = {
-		.lo = addr, .out = out->code, .dst = dst, .why = why, .why_len = why_len};
+	struct reloc_state st = {.lo = addr,
+				 .patch = min,
+				 .out = out->code,
+				 .dst = dst,
+				 .why = why,
+				 .why_len = why_len};
 	const uint8_t *p = code;
 	uint64_t at = addr;
 	size_t left = avail > PROBE_DISPLACED_MAX ? PROBE_DISPLACED_MAX : avail, covered = 0;

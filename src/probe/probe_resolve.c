@@ -289,7 +289,9 @@ int probe_resolve(const char *target, void **addr, char *err, size_t err_len)
 	return resolve_symbol(&obj, colon + 1, addr, err, err_len);
 }
 
-int probe_resolve_file_off(const char *path, uint64_t off, void **addr, char *err, size_t err_len)
+/* Where file offset off of path is mapped here with permission perm ('x' or 'w'). */
+static int resolve_off(const char *path, uint64_t off, char perm, void **addr, char *err,
+		       size_t err_len)
 {
 	unsigned long lo, hi, moff, ino;
 	unsigned maj, min;
@@ -316,7 +318,7 @@ int probe_resolve_file_off(const char *path, uint64_t off, void **addr, char *er
 		if (ino != st.st_ino || makedev(maj, min) != st.st_dev)
 			continue;
 		mapped = true;
-		if (perms[2] != 'x' || off < moff || off >= moff + (hi - lo))
+		if (perms[perm == 'x' ? 2 : 1] != perm || off < moff || off >= moff + (hi - lo))
 			continue;
 		*addr = (void *)(lo + (off - moff));
 		ret = 0;
@@ -325,10 +327,21 @@ int probe_resolve_file_off(const char *path, uint64_t off, void **addr, char *er
 	fclose(f);
 	if (ret)
 		errbuf_set(err, err_len,
-			   mapped ? "%s: file offset 0x%llx is not in its executable code"
-				  : "%s: not mapped in this process (file offset 0x%llx)",
-			   path, (unsigned long long)off);
+			   mapped ? "%s: file offset 0x%llx is not in its %s"
+				  : "%s: not mapped in this process (file offset 0x%llx%s)",
+			   path, (unsigned long long)off,
+			   mapped ? (perm == 'x' ? "executable code" : "writable data") : "");
 	return ret;
+}
+
+int probe_resolve_file_off(const char *path, uint64_t off, void **addr, char *err, size_t err_len)
+{
+	return resolve_off(path, off, 'x', addr, err, err_len);
+}
+
+int probe_resolve_data_off(const char *path, uint64_t off, void **addr, char *err, size_t err_len)
+{
+	return resolve_off(path, off, 'w', addr, err, err_len);
 }
 
 struct find_addr {

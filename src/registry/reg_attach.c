@@ -21,7 +21,7 @@
 #include "common/errbuf.h"
 #include "registry/internal.h"
 
-#define ATTACH_MAGIC "uebpfAT1"
+#define ATTACH_MAGIC "uebpfAT2" /* 2: with ref_ctr_off and cookie */
 #define ATTACH_PREFIX "attach-"
 #define HIDDEN_PREFIX ".off-" /* a detached attachment, kept to be enabled again */
 
@@ -140,7 +140,7 @@ bool reg_attach_live(struct reg *r, const char *name)
 
 static bool record_ok(const struct attach_file *f)
 {
-	return !memcmp(f->magic, ATTACH_MAGIC, sizeof(f->magic)) && f->a.kind <= REG_URETPROBE &&
+	return !memcmp(f->magic, ATTACH_MAGIC, sizeof(f->magic)) && f->a.kind <= REG_SYSCALL_EXIT &&
 	       !f->a.prog[sizeof(f->a.prog) - 1] && !f->a.path[sizeof(f->a.path) - 1] &&
 	       reg_name_ok(f->a.prog) && f->a.path[0];
 }

@@ -5,8 +5,11 @@
  *
  *   map-INO          a map's own file (its inode number names it), hard-linked
  *   prog-PID-ID      a program: type, name, map table, instructions
- *   attach-PID-N     an attachment: program, uprobe/uretprobe, path + file
- *                    offset, pid filter, loader pid
+ *   attach-PID-N     an attachment: program, uprobe/uretprobe (path + file
+ *                    offset) or syscall entry/exit (number, event name in
+ *                    path, tracepoint id), pid filter, loader pid
+ *   tail-MAP-I       slot I of the PROG_ARRAY map file MAP: the program file
+ *                    it names and the ID the loader's slot holds (reg_tail.c)
  *   trace            trace_printk output of every process using the registry
  *
  * Every file appears whole: it is written as an unnamed O_TMPFILE and given
@@ -86,13 +89,22 @@ void reg_prog_free(struct reg_prog *p);
 enum reg_attach_kind {
 	REG_UPROBE = 0,
 	REG_URETPROBE = 1,
+	REG_SYSCALL_ENTER = 2, /* a syscall tracepoint (src/systp): offset the number */
+	REG_SYSCALL_EXIT = 3,
 };
+
+#define REG_SYSCALL_ANY UINT64_MAX /* the offset of raw_syscalls and raw tracepoints */
 
 struct reg_attach {
 	uint32_t kind; /* enum reg_attach_kind */
 	int32_t pid;   /* the only process it applies to, or -1 for every one */
 	int32_t loader_pid;
-	uint64_t offset; /* file offset in path, as perf_event_open's config2 */
+	uint32_t tp_id; /* syscall tracepoints: the id the loader opened (common_type) */
+	/* uprobes: file offset in path, as perf_event_open's config2; syscalls: the number */
+	uint64_t offset;
+	/* uprobes: file offset of a USDT semaphore in path (config >> 32), 0 for none */
+	uint64_t ref_ctr_off;
+	uint64_t cookie; /* what bpf_get_attach_cookie gives the program */
 	char prog[REG_NAME_MAX];
 	char path[REG_PATH_MAX];
 };
@@ -120,6 +132,25 @@ typedef int (*reg_attach_fn)(void *ctx, const char *name, const struct reg_attac
 int reg_for_each_attach(struct reg *r, reg_attach_fn fn, void *ctx, char *err, size_t err_len);
 /* Is the attachment called name live? */
 bool reg_attach_live(struct reg *r, const char *name);
+
+/*
+ * PROG_ARRAY slots for tail calls in targets: slot index of the map file
+ * map names the program file prog, and holds id in the map's memory while
+ * that is so. reg_set_tail replaces the record atomically; reg_clear_tail
+ * removes it (none is fine).
+ */
+struct reg_tail {
+	uint32_t index;
+	uint32_t id;
+	char map[REG_NAME_MAX];
+	char prog[REG_NAME_MAX];
+};
+
+int reg_set_tail(struct reg *r, const struct reg_tail *t, char *err, size_t err_len);
+int reg_clear_tail(struct reg *r, const char *map, uint32_t index, char *err, size_t err_len);
+/* Every slot record; a non-zero return of fn stops the walk and is returned. */
+typedef int (*reg_tail_fn)(void *ctx, const struct reg_tail *t);
+int reg_for_each_tail(struct reg *r, reg_tail_fn fn, void *ctx, char *err, size_t err_len);
 
 /* The trace file's path (trace_printk output), made empty if missing. */
 int reg_trace_path(struct reg *r, char *path, size_t len, char *err, size_t err_len);

@@ -118,6 +118,8 @@ static int dispatch(int cmd, union bpf_attr *attr)
 		return sys_link_create(attr);
 	case BPF_LINK_DETACH:
 		return sys_link_detach(attr);
+	case BPF_RAW_TRACEPOINT_OPEN:
+		return sys_raw_tp_open(attr);
 	default:
 		sys_error("bpf command %d is not supported by uebpf", cmd);
 		return -EINVAL;

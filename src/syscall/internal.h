@@ -31,6 +31,7 @@
 #include "syscall/syscall.h"
 
 struct map;
+struct map_perf_ring;
 struct uebpf_vm;
 
 /* The kernel's ENOTSUPP, which bpf() passes to user space; libc has no name for it. */
@@ -40,8 +41,9 @@ enum sys_kind {
 	SYS_MAP = 1,
 	SYS_PROG,
 	SYS_BTF,
-	SYS_PERF_EVENT, /* a uprobe perf event (perf_event.c) */
+	SYS_PERF_EVENT, /* a uprobe or syscall tracepoint perf event (perf_event.c, tracepoint.c) */
 	SYS_LINK,	/* a BPF link of a program to a perf event (link.c) */
+	SYS_PERF_OUTPUT, /* a BPF output perf event and its ring (perf_output.c) */
 };
 
 struct sys_obj;
@@ -53,7 +55,7 @@ struct sys_map {
 	uint32_t btf_key_type_id;
 	uint32_t btf_value_type_id;
 	uint32_t btf_vmlinux_value_type_id;
-	/* PROG_ARRAY: the program in each slot, held while it is there */
+	/* PROG_ARRAY: the program in each slot, held while there (PERF_EVENT_ARRAY: the event) */
 	struct sys_obj **progs;
 };
 
@@ -61,6 +63,7 @@ struct sys_prog {
 	struct uebpf_vm *vm;
 	uint32_t type;
 	uint32_t expected_attach_type;
+	uint32_t attach_btf_id; /* tp_btf: the kernel BTF's btf_trace_NAME */
 	char name[BPF_OBJ_NAME_LEN];
 	bool gpl;
 	struct isa_insn *insns; /* as loaded, for BPF_OBJ_GET_INFO_BY_FD */
@@ -88,13 +91,19 @@ struct sys_attach {
 	char name[64]; /* the registry's name for it, once published */
 	bool published;
 	struct probe *probe;
+	struct systp_hook *hook; /* a syscall tracepoint's, in this process */
+	uint64_t cookie;	 /* LINK_CREATE's perf_event.bpf_cookie */
+	struct uebpf_vm *vm;	 /* what probe runs, with cookie */
+	uint16_t *sema;		 /* the USDT semaphore probe holds up, or NULL */
 };
 
 struct sys_perf_event {
-	uint32_t kind;	   /* enum reg_attach_kind: uprobe or uretprobe */
+	uint32_t kind;	   /* enum reg_attach_kind */
 	int32_t pid;	   /* the process it applies to, -1 for all */
-	uint64_t offset;   /* file offset in path */
-	char *path;
+	uint64_t offset;   /* file offset in path; a syscall tracepoint's number */
+	uint64_t ref_ctr_off; /* a USDT semaphore's file offset in path (config >> 32), or 0 */
+	uint32_t tp_id;	   /* a syscall tracepoint's id */
+	char *path;	   /* a syscall tracepoint's event name */
 	bool enabled;
 	struct sys_obj *prog; /* attached by PERF_EVENT_IOC_SET_BPF, held */
 	struct sys_obj *link; /* the link attaching a program to it, if any (not held) */
@@ -122,8 +131,28 @@ struct sys_obj {
 		struct sys_btf btf;
 		struct sys_perf_event event;
 		struct sys_link link;
+		struct map_perf_ring *ring; /* SYS_PERF_OUTPUT */
 	};
 };
+
+/*
+ * BPF output perf events (perf_output.c): perf_event_open of
+ * PERF_COUNT_SW_BPF_OUTPUT, its ENABLE/DISABLE ioctls (*handled set when
+ * fd is such an event), and a PERF_EVENT_ARRAY's UPDATE/DELETE, which
+ * take and hold the events.
+ */
+struct perf_event_attr;
+bool sys_perf_output_ours(const struct perf_event_attr *attr);
+long sys_perf_output_open(const struct perf_event_attr *attr, pid_t pid, int cpu, int group_fd,
+			  unsigned long flags);
+long sys_perf_output_ioctl(int fd, unsigned long req, bool *handled);
+int sys_perf_array_op(int cmd, struct sys_obj *map, const void *key, const void *value,
+		      uint64_t flags);
+/*
+ * The object an fd is of, with a reference, only if it is in the table:
+ * -ENOENT without a message otherwise (nothing is adopted).
+ */
+int sys_obj_find(int fd, struct sys_obj **out);
 
 /* The thread's last error message, set by every failing handler. */
 __attribute__((format(printf, 1, 2))) void sys_error(const char *fmt, ...);
@@ -219,6 +248,39 @@ int sys_registry(struct reg **out);
 int sys_attach_fds(struct sys_obj *obj, const char *what, const char *cmd, int *user_fd);
 /* Write the program into the registry, once; its name is then prog->reg_name. */
 int sys_prog_export(struct reg *r, struct sys_obj *prog);
+/*
+ * With a registry, record that slot index of the PROG_ARRAY map now holds
+ * prog (exported first), or nothing when prog is NULL, for targets' tail calls.
+ */
+int sys_prog_array_export(struct sys_obj *map, uint32_t index, struct sys_obj *prog);
+/* perf_event_open's pid and cpu, as the kernel checks them; *filter: -1 or the pid. */
+int sys_perf_check_target(pid_t pid, int cpu, int group_fd, unsigned long flags, int32_t *filter);
+/*
+ * Give a new event (kind SYS_PERF_EVENT, event filled in, path allocated)
+ * its fds: the caller's fd, or a negative errno with obj and its path freed.
+ */
+long sys_perf_event_add(struct sys_obj *obj, unsigned long flags);
+/* May prog be attached to ev? If not, a message naming cmd. */
+bool sys_perf_prog_ok(const struct sys_perf_event *ev, const struct sys_obj *prog, const char *cmd);
+
+/*
+ * Syscall tracepoints (tracepoint.c): perf_event_open on PERF_TYPE_TRACEPOINT
+ * with the id of a syscall event (uebpf's own, or the kernel's read from
+ * tracefs), BPF_RAW_TRACEPOINT_OPEN of sys_enter/sys_exit, and their hooks
+ * in this process when there is no registry.
+ */
+struct perf_event_attr;
+bool sys_tp_ours(const struct perf_event_attr *attr);
+long sys_tp_open(const struct perf_event_attr *attr, pid_t pid, int cpu, int group_fd,
+		 unsigned long flags);
+int sys_raw_tp_open(union bpf_attr *attr);
+/* The name of type id in the kernel's BTF (/sys/kernel/btf/vmlinux), with a message if none. */
+int sys_vmlinux_type_name(uint32_t id, char *name, size_t len);
+/* Is kind (enum reg_attach_kind) a syscall tracepoint's? */
+bool sys_tp_kind(uint32_t kind);
+/* Make the hook of ev in this process present or absent. */
+int sys_tp_set_here(struct sys_attach *att, const struct sys_perf_event *ev, struct sys_obj *prog,
+		    bool want);
 
 /* The uebpf engine programs load on: env UEBPF_ENGINE, interp by default. */
 int sys_engine(int *engine);

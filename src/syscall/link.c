@@ -46,11 +46,8 @@ static int check_create(const union bpf_attr *attr, struct sys_obj **prog, struc
 		sys_obj_put(*prog);
 		return ret;
 	}
-	if ((*prog)->prog.type != BPF_PROG_TYPE_KPROBE) {
-		sys_error("BPF_LINK_CREATE: a uprobe takes a kprobe program, not type %u",
-			  (*prog)->prog.type);
+	if (!sys_perf_prog_ok(&(*ev)->event, *prog, "BPF_LINK_CREATE"))
 		ret = -EINVAL;
-	}
 	if (ret) {
 		sys_obj_put(*prog);
 		sys_obj_put(*ev);
@@ -75,6 +72,7 @@ int sys_link_create(union bpf_attr *attr)
 	obj->kind = SYS_LINK;
 	obj->link.prog = prog;
 	obj->link.event = ev;
+	obj->link.att.cookie = attr->link_create.perf_event.bpf_cookie;
 	ret = sys_attach_fds(obj, "link", "BPF_LINK_CREATE", &user_fd);
 	if (ret)
 		goto fail;

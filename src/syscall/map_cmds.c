@@ -113,7 +113,8 @@ static size_t elem_attr_end(int cmd)
 /*
  * A PROG_ARRAY takes program fds and holds the programs' ids, as the
  * kernel's does; the map object keeps a reference to each program in it,
- * so a program lives while a slot names it.
+ * so a program lives while a slot names it. With a registry, each slot is
+ * also recorded there for target processes (reg_export.c).
  */
 static pthread_mutex_t prog_array_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -142,9 +143,10 @@ static int prog_array_op(int cmd, struct sys_obj *obj, const void *key, const vo
 		ret = -ENOMEM;
 	} else if (prog) {
 		id = prog->id;
-		ret = map_update_user(m, key, &id, flags);
+		/* the record first: a target trusts it only once the slot holds id */
+		ret = sys_prog_array_export(obj, index, prog) ?: map_update_user(m, key, &id, flags);
 	} else {
-		ret = map_delete_user(m, key);
+		ret = map_delete_user(m, key) ?: sys_prog_array_export(obj, index, NULL);
 	}
 	old = NULL;
 	if (!ret) {
@@ -187,6 +189,9 @@ static int elem_op(int cmd, struct sys_obj *obj, union bpf_attr *attr)
 	if (map_info(m)->type == BPF_MAP_TYPE_PROG_ARRAY &&
 	    (cmd == BPF_MAP_UPDATE_ELEM || cmd == BPF_MAP_DELETE_ELEM))
 		return prog_array_op(cmd, obj, key, value, attr->flags);
+	if (map_info(m)->type == BPF_MAP_TYPE_PERF_EVENT_ARRAY &&
+	    (cmd == BPF_MAP_UPDATE_ELEM || cmd == BPF_MAP_DELETE_ELEM))
+		return sys_perf_array_op(cmd, obj, key, value, attr->flags);
 	switch (cmd) {
 	case BPF_MAP_LOOKUP_ELEM:
 		/* BPF_F_LOCK needs a bpf_spin_lock in the value, which no map here has */

@@ -56,6 +56,7 @@ static const char *const kind_names[] = {
 	[SYS_BTF] = "BTF object",
 	[SYS_PERF_EVENT] = "perf event",
 	[SYS_LINK] = "link",
+	[SYS_PERF_OUTPUT] = "perf output event",
 };
 
 int sys_obj_memfd(const char *what, const char *name)
@@ -107,6 +108,9 @@ static void obj_free(struct sys_obj *obj)
 	case SYS_LINK:
 		sys_link_release(obj);
 		close(obj->fd);
+		break;
+	case SYS_PERF_OUTPUT:
+		map_perf_ring_close(obj->ring); /* closes obj->fd, the ring's file */
 		break;
 	}
 	free(obj);
@@ -305,6 +309,22 @@ int sys_obj_get(int fd, enum sys_kind kind, struct sys_obj **out)
 	}
 	*out = obj;
 	return 0;
+}
+
+int sys_obj_find(int fd, struct sys_obj **out)
+{
+	struct sys_obj *obj;
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return -ENOENT;
+	pthread_mutex_lock(&table_lock);
+	obj = find_locked(st.st_dev, st.st_ino);
+	if (obj)
+		obj->refs++;
+	pthread_mutex_unlock(&table_lock);
+	*out = obj;
+	return obj ? 0 : -ENOENT;
 }
 
 struct sys_obj *sys_obj_get_id(enum sys_kind kind, uint32_t id)

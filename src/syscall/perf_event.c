@@ -4,7 +4,10 @@
  * event (PERF_EVENT_IOC_SET_BPF, _ENABLE, _DISABLE). libbpf reads the PMU's
  * type and the retprobe bit from /sys/bus/event_source/devices/uprobe, then
  * opens an event with config bit 0 = retprobe, config1 = the binary's path,
- * config2 = the file offset; uebpf answers with an fd of its own.
+ * config2 = the file offset, config bits 32-63 = the file offset of a USDT
+ * semaphore, which the process running the hook increments while it is
+ * installed (probe_semaphore_get); uebpf answers with an fd of its own. A
+ * link's BPF cookie reaches the program through helpers_attach_cookie.
  *
  * With a registry (UEBPF_REGISTRY set: a loader under `uebpf load` or
  * `uebpf trace`), the event's fd is an fd of an unnamed file in the
@@ -17,6 +20,9 @@
  * the hook is installed here (probe_attach), removed by DISABLE, LINK_DETACH
  * or once no fd of the event or link is left (the object table's
  * collection).
+ *
+ * A tracepoint event (PERF_TYPE_TRACEPOINT) of a syscall event is made by
+ * tracepoint.c, the same kind of event with another kind of attachment.
  */
 #define _GNU_SOURCE
 #include <asm/ptrace.h>
@@ -30,6 +36,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "helpers/helpers.h"
 #include "probe/probe.h"
 #include "registry/registry.h"
 #include "syscall/internal.h"
@@ -57,6 +64,10 @@ bool syscall_perf_event_ours(const struct perf_event_attr *attr)
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 	pthread_once(&once, read_uprobe_type);
+	if (attr && attr->type == PERF_TYPE_TRACEPOINT)
+		return sys_tp_ours(attr);
+	if (attr && sys_perf_output_ours(attr))
+		return true;
 	return attr && uprobe_type >= 0 && attr->type == (uint32_t)uprobe_type;
 }
 
@@ -99,11 +110,10 @@ int sys_registry(struct reg **out)
 	return registry_err;
 }
 
-/* perf_event_open's pid and cpu, as the kernel checks them; *filter: -1 or the pid. */
-static int check_target(pid_t pid, int cpu, int group_fd, unsigned long flags, int32_t *filter)
+int sys_perf_check_target(pid_t pid, int cpu, int group_fd, unsigned long flags, int32_t *filter)
 {
 	if (group_fd != -1) {
-		sys_error("perf_event_open: uprobe events in a group are not supported");
+		sys_error("perf_event_open: events in a group are not supported");
 		return -EINVAL;
 	}
 	if (flags & ~(unsigned long)PERF_FLAG_FD_CLOEXEC) {
@@ -161,16 +171,19 @@ long syscall_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu, i
 	const char *path = (const char *)(uintptr_t)attr->config1;
 	struct sys_obj *obj;
 	int32_t filter;
-	int ret, user_fd;
+	int ret;
 
-	ret = check_target(pid, cpu, group_fd, flags, &filter);
+	if (attr->type == PERF_TYPE_TRACEPOINT)
+		return sys_tp_open(attr, pid, cpu, group_fd, flags);
+	if (sys_perf_output_ours(attr))
+		return sys_perf_output_open(attr, pid, cpu, group_fd, flags);
+	ret = sys_perf_check_target(pid, cpu, group_fd, flags, &filter);
 	if (ret)
 		return ret;
-	if (attr->config & ~1ull) {
-		sys_error("perf_event_open: uprobe config 0x%llx: only the retprobe bit (0) is "
-			  "supported%s",
-			  (unsigned long long)attr->config,
-			  attr->config >> UPROBE_REF_CTR_SHIFT ? " (no USDT semaphores)" : "");
+	if (attr->config & ~1ull & ((1ull << UPROBE_REF_CTR_SHIFT) - 1)) {
+		sys_error("perf_event_open: uprobe config 0x%llx: only the retprobe bit (0) and "
+			  "a semaphore offset (bits 32-63) are supported",
+			  (unsigned long long)attr->config);
 		return -EOPNOTSUPP;
 	}
 	if (!path)
@@ -189,7 +202,16 @@ long syscall_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu, i
 	obj->event.kind = attr->config & 1 ? REG_URETPROBE : REG_UPROBE;
 	obj->event.pid = filter;
 	obj->event.offset = attr->config2;
+	obj->event.ref_ctr_off = attr->config >> UPROBE_REF_CTR_SHIFT;
 	obj->event.enabled = !attr->disabled;
+	return sys_perf_event_add(obj, flags);
+}
+
+long sys_perf_event_add(struct sys_obj *obj, unsigned long flags)
+{
+	int ret, user_fd;
+
+	obj->fd = -1;
 	ret = sys_attach_fds(obj, "perf_event", "perf_event_open", &user_fd);
 	if (!ret)
 		ret = user_fd >= 0 ? sys_obj_add_user_fd(obj, user_fd) : sys_obj_add(obj);
@@ -205,11 +227,25 @@ long syscall_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu, i
 	return ret;
 }
 
+bool sys_perf_prog_ok(const struct sys_perf_event *ev, const struct sys_obj *prog, const char *cmd)
+{
+	bool tp = sys_tp_kind(ev->kind);
+
+	if (prog->prog.type == (tp ? BPF_PROG_TYPE_TRACEPOINT : BPF_PROG_TYPE_KPROBE))
+		return true;
+	sys_error("%s: a %s takes a %s program, not type %u", cmd, tp ? "tracepoint" : "uprobe",
+		  tp ? "tracepoint" : "kprobe", prog->prog.type);
+	return false;
+}
+
 static void run_prog(void *ctx, struct pt_regs *regs)
 {
+	const struct sys_attach *att = ctx;
 	uint64_t r0;
 
-	uebpf_vm_run(ctx, regs, sizeof(*regs), &r0, NULL, 0);
+	helpers_attach_cookie = att->cookie;
+	uebpf_vm_run(att->vm, regs, sizeof(*regs), &r0, NULL, 0);
+	helpers_attach_cookie = 0;
 }
 
 static int attach_here(struct sys_attach *att, const struct sys_perf_event *ev,
@@ -225,19 +261,31 @@ static int attach_here(struct sys_attach *att, const struct sys_perf_event *ev,
 			  (int)ev->pid);
 		return -EOPNOTSUPP;
 	}
-	ret = probe_resolve_file_off(ev->path, ev->offset, &addr, err, sizeof(err))
-		      ?: probe_attach(addr, ev->kind == REG_URETPROBE ? PROBE_RETURN : PROBE_ENTRY,
-				      run_prog, prog->prog.vm, &att->probe, err, sizeof(err));
-	if (ret)
+	att->vm = prog->prog.vm;
+	ret = probe_resolve_file_off(ev->path, ev->offset, &addr, err, sizeof(err));
+	if (!ret && ev->ref_ctr_off)
+		ret = probe_semaphore_get(ev->path, ev->ref_ctr_off, &att->sema, err, sizeof(err));
+	if (!ret)
+		ret = probe_attach(addr, ev->kind == REG_URETPROBE ? PROBE_RETURN : PROBE_ENTRY,
+				   run_prog, att, &att->probe, err, sizeof(err));
+	if (ret) {
+		probe_semaphore_put(att->sema);
+		att->sema = NULL;
 		sys_error("uprobe %s+0x%llx: %s", ev->path, (unsigned long long)ev->offset, err);
+	}
 	return ret;
 }
 
 static int publish(struct reg *r, struct sys_attach *att, int fd, const struct sys_perf_event *ev,
 		   struct sys_obj *prog)
 {
-	struct reg_attach a = {
-		.kind = ev->kind, .pid = ev->pid, .loader_pid = getpid(), .offset = ev->offset};
+	struct reg_attach a = {.kind = ev->kind,
+			       .pid = ev->pid,
+			       .loader_pid = getpid(),
+			       .tp_id = ev->tp_id,
+			       .offset = ev->offset,
+			       .ref_ctr_off = ev->ref_ctr_off,
+			       .cookie = att->cookie};
 	char err[512];
 	int ret;
 
@@ -277,15 +325,20 @@ static int set_attached(struct sys_attach *att, int fd, const struct sys_perf_ev
 			att->published = want;
 		return ret;
 	}
+	if (sys_tp_kind(ev->kind))
+		return sys_tp_set_here(att, ev, prog, want);
 	if (want == (att->probe != NULL))
 		return 0;
 	if (want)
 		return attach_here(att, ev, prog);
 	ret = probe_detach(att->probe, err, sizeof(err));
-	if (ret)
+	if (ret) {
 		sys_error("uprobe %s: detach: %s", ev->path, err);
-	else
+	} else {
 		att->probe = NULL;
+		probe_semaphore_put(att->sema);
+		att->sema = NULL;
+	}
 	return ret;
 }
 
@@ -312,9 +365,7 @@ static int set_bpf(struct sys_obj *obj, int prog_fd)
 	ret = sys_obj_get(prog_fd, SYS_PROG, &prog);
 	if (ret)
 		return ret;
-	if (prog->prog.type != BPF_PROG_TYPE_KPROBE) {
-		sys_error("PERF_EVENT_IOC_SET_BPF: a uprobe takes a kprobe program, not type %u",
-			  prog->prog.type);
+	if (!sys_perf_prog_ok(&obj->event, prog, "PERF_EVENT_IOC_SET_BPF")) {
 		sys_obj_put(prog);
 		return -EINVAL;
 	}
@@ -337,6 +388,9 @@ long syscall_perf_ioctl(int fd, unsigned long req, unsigned long arg, bool *hand
 	if (req != PERF_EVENT_IOC_SET_BPF && req != PERF_EVENT_IOC_ENABLE &&
 	    req != PERF_EVENT_IOC_DISABLE)
 		return 0;
+	ret = sys_perf_output_ioctl(fd, req, handled);
+	if (*handled)
+		return ret;
 	if (sys_obj_get(fd, SYS_PERF_EVENT, &obj))
 		return 0;
 	*handled = true;

@@ -310,6 +310,7 @@ int sys_prog_load(union bpf_attr *attr)
 	p = &obj->prog;
 	p->type = attr->prog_type;
 	p->expected_attach_type = attr->expected_attach_type;
+	p->attach_btf_id = attr->attach_btf_id;
 	memcpy(p->name, attr->prog_name, sizeof(p->name));
 	p->gpl = license_gpl(license);
 	p->uid = getuid();

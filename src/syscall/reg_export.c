@@ -10,6 +10,10 @@
  * decoded constant: a handle into the VM's map table, or the address of a
  * byte of a value), not from the fd in the instruction: by attach time the
  * loader may have closed that fd, and its number may name something else.
+ *
+ * A PROG_ARRAY's slots hold this process's program IDs; each update is
+ * recorded too (registry/reg_tail.c), naming the program's file, so a
+ * target can tail-call the program a slot holds.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -135,5 +139,34 @@ int sys_prog_export(struct reg *r, struct sys_obj *obj)
 out:
 	free(out.insns);
 	free(out.maps);
+	return ret;
+}
+
+int sys_prog_array_export(struct sys_obj *map, uint32_t index, struct sys_obj *prog)
+{
+	struct reg_tail t = {.index = index};
+	char err[512];
+	struct reg *r;
+	int ret = sys_registry(&r);
+
+	if (ret || !r)
+		return ret;
+	ret = reg_add_map(r, map_fd(map->map.map), t.map, err, sizeof(err));
+	if (ret) {
+		sys_error("%s", err);
+		return ret;
+	}
+	if (!prog) {
+		ret = reg_clear_tail(r, t.map, index, err, sizeof(err));
+	} else {
+		ret = sys_prog_export(r, prog);
+		if (ret)
+			return ret;
+		t.id = prog->id;
+		snprintf(t.prog, sizeof(t.prog), "%s", prog->prog.reg_name);
+		ret = reg_set_tail(r, &t, err, sizeof(err));
+	}
+	if (ret)
+		sys_error("%s", err);
 	return ret;
 }

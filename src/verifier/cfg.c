@@ -9,12 +9,19 @@
  * subprogram reached from there). Loops are allowed (the kernel's bounded
  * loops): the path walk bounds them.
  *
- * Also computed here, for pruning: prune points (jump targets, branch
- * fall-throughs, subprogram entries) and static register liveness, the
- * registers each instruction may read before they are written again within
- * its subprogram. A call reads r1-r5 and writes r0-r5; exit reads r0.
- * And the live registers whose scalar value may matter (precise_before):
- * pruning compares only those scalars' bounds.
+ * Also computed here, for pruning: prune points (as the kernel's:
+ * conditional jumps, jump targets, subprogram entries and the instruction
+ * after each call) and static liveness, the registers and
+ * stack slots of its frame each instruction may read before they are
+ * written again within its subprogram. A call reads r1-r5 (a helper: its
+ * arguments) and writes r0-r5; exit reads r0. And the live registers and slots whose scalar value
+ * may matter (precise_before): pruning compares only those scalars' bounds.
+ *
+ * Stack slots are followed only through accesses based on r10 itself, whose
+ * slot the instruction names: any other load (a copy of r10 may be its
+ * base), any call (a helper or function may be handed a pointer to the
+ * stack) and atomics read every slot; only an 8-byte store at an aligned
+ * r10 offset overwrites one. The frame dies at exit.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,6 +30,7 @@
 
 #define R1_R5 0x3e
 #define R0_R5 0x3f
+#define ALL_SLOTS UINT64_MAX
 
 static bool is_lddw(const struct isa_insn *in)
 {
@@ -260,12 +268,88 @@ static void uses_defs(const struct isa_insn *in, uint16_t *use, uint16_t *def)
 	}
 }
 
-static uint16_t live_before(const struct venv *env, size_t pc, uint16_t out)
+/* The slots bytes [off, off + size) below the frame top cover; every slot when outside it. */
+static uint64_t slots_of(int off, unsigned size)
 {
-	uint16_t use, def;
+	unsigned lo, hi;
 
-	uses_defs(&env->insns[pc], &use, &def);
-	return (uint16_t)(use | (out & ~def));
+	if (off >= 0 || off < -ISA_STACK_SIZE || off + (int)size > 0)
+		return ALL_SLOTS;
+	lo = (unsigned)(-off - (int)size) / 8; /* the slot of the last byte */
+	hi = (unsigned)(-off - 1) / 8;	       /* the slot of the first */
+	return (hi == 63 ? ALL_SLOTS : (UINT64_C(1) << (hi + 1)) - 1) & ~((UINT64_C(1) << lo) - 1);
+}
+
+/* The slot an 8-byte store at r10 + off overwrites whole, or 0. */
+static uint64_t slot_killed(const struct isa_insn *in)
+{
+	if (in->dst != ISA_REG_FP || isa_size_bytes(in->opcode) != 8 || in->off >= 0 ||
+	    in->off < -ISA_STACK_SIZE || in->off % 8)
+		return 0;
+	return UINT64_C(1) << ((unsigned)-in->off / 8 - 1);
+}
+
+/*
+ * The stack slots a memory access at pc may touch: the ones it names
+ * through r10, every one through a register that may point into the frame,
+ * none through any other.
+ */
+static uint64_t slots_accessed(const struct venv *env, size_t pc, unsigned base)
+{
+	const struct isa_insn *in = &env->insns[pc];
+
+	if (base == ISA_REG_FP)
+		return slots_of(in->off, isa_size_bytes(in->opcode));
+	return env->fp_regs[pc] >> base & 1 ? ALL_SLOTS : 0;
+}
+
+static bool is_atomic(const struct isa_insn *in)
+{
+	return isa_class(in->opcode) == ISA_STX && isa_mode(in->opcode) == ISA_ATOMIC;
+}
+
+static bool is_helper_call(const struct isa_insn *in)
+{
+	return in->opcode == ISA_OP_CALL && in->src == ISA_CALL_HELPER;
+}
+
+/*
+ * The registers a call at pc reads: a helper's arguments, r1-r5 for a
+ * function. Every stack slot becomes read (*slots) when one of them may
+ * point into the frame: the callee may read through it.
+ */
+static uint16_t call_reads(const struct venv *env, size_t pc, uint64_t *slots)
+{
+	const struct isa_insn *in = &env->insns[pc];
+	uint16_t regs = R1_R5;
+
+	if (is_helper_call(in))
+		regs = helper_args_read((uint32_t)in->imm);
+	if (env->fp_regs[pc] & regs || in->opcode == ISA_OP_CALLX)
+		*slots = ALL_SLOTS;
+	return regs;
+}
+
+static struct vflow live_before(const struct venv *env, size_t pc, struct vflow out)
+{
+	const struct isa_insn *in = &env->insns[pc];
+	unsigned cls = isa_class(in->opcode), op = isa_op(in->opcode);
+	uint16_t use, def;
+	uint64_t slots = out.slots;
+
+	uses_defs(in, &use, &def);
+	if (cls == ISA_LDX) {
+		slots |= slots_accessed(env, pc, in->src);
+	} else if (is_atomic(in)) {
+		slots |= slots_accessed(env, pc, in->dst);
+	} else if (cls == ISA_ST || cls == ISA_STX) {
+		slots &= ~slot_killed(in);
+	} else if (isa_is_jmp(in->opcode) && op == ISA_EXIT) {
+		slots = 0;
+	} else if (isa_is_jmp(in->opcode) && op == ISA_CALL) {
+		use = (uint16_t)(call_reads(env, pc, &slots) | (use & ~R1_R5));
+	}
+	return (struct vflow){(uint16_t)(use | (out.regs & ~def)), slots};
 }
 
 /* Whether a local call or a function reference names the main function (its first slot). */
@@ -283,66 +367,187 @@ static bool main_called(const struct venv *env)
 /*
  * The registers whose scalar value may still matter before in, given those
  * that matter after it (out). A value matters where a check or the path
- * taken may depend on it: a branch condition, the base or the stored value
- * of a memory access (a stored value may be loaded again: memory is not
- * followed), a call's arguments, r0 at the exit of a function (its caller
- * or the helper calling it may depend on it; the main function's r0 is
- * only checked to be set, unless a call can enter it), either operand of
- * 64-bit add or sub (pointer arithmetic checks the scalar's bounds). Any other ALU
- * operation only computes its destination: its operands matter when the
- * destination does (32-bit arithmetic on a pointer is refused by type, or
- * makes an unknown scalar). Unlisted cases (atomics, legacy packet loads)
- * keep every register they name, and whatever mattered after.
+ * taken may depend on it: a branch condition, the base of a memory access,
+ * a value stored anywhere but a stack slot of r10 (it may be loaded again
+ * through any pointer), a call's arguments, r0 at the exit of a function
+ * (its caller or the helper calling it may depend on it; the main
+ * function's r0 is only checked to be set, unless a call can enter it),
+ * either operand of 64-bit add or sub (pointer arithmetic checks the
+ * scalar's bounds). Any other ALU operation only computes its destination:
+ * its operands matter when the destination does (32-bit arithmetic on a
+ * pointer is refused by type, or makes an unknown scalar). Stack slots
+ * written through r10 are followed: a slot matters where a load through
+ * r10 fills a register that matters from it, and a store through r10
+ * makes its register matter when the slot does; loads through any other
+ * base into a register that matters, calls and atomics make every slot
+ * matter. Unlisted cases (legacy packet loads) keep every register, and
+ * whatever mattered after.
  *
- * Why pruning may then ignore the others' values: a register outside the
- * set at pc flows, on every path from pc, only into registers also outside
- * the set at their instruction (an operation whose destination is outside
- * adds none of its operands) or is overwritten; it is never compared,
- * stored, passed or returned. So two states at pc with the same types and
- * the same needed values pass the same checks, split at the same branches
- * the same way, and stay that way, whatever those registers hold: the
- * types the checks look at never depend on them (every operation's result
- * type depends on its operands' types only).
+ * Why pruning may then ignore the others' values: a register or slot
+ * outside the set at pc flows, on every path from pc, only into registers
+ * and slots also outside the set at their instruction (an operation whose
+ * destination is outside adds none of its operands) or is overwritten; it
+ * is never compared, stored elsewhere, passed or returned. So two states at
+ * pc with the same types and the same needed values pass the same checks,
+ * split at the same branches the same way, and stay that way, whatever
+ * those hold: the types the checks look at never depend on them (every
+ * operation's result type depends on its operands' types only).
  */
-static uint16_t precise_before(const struct venv *env, size_t pc, uint16_t out)
+static struct vflow precise_before(const struct venv *env, size_t pc, struct vflow out)
 {
 	const struct isa_insn *in = &env->insns[pc];
 	unsigned cls = isa_class(in->opcode), op = isa_op(in->opcode);
 	uint16_t d = (uint16_t)(1u << in->dst), s = (uint16_t)(1u << in->src);
 	bool x = isa_srcbit(in->opcode) == ISA_X;
+	uint16_t r = out.regs;
+	uint64_t slots = out.slots, at;
 
 	switch (cls) {
 	case ISA_ALU:
 	case ISA_ALU64:
 		if (cls == ISA_ALU64 && x && (op == ISA_ADD || op == ISA_SUB))
-			return out | d | s;
-		if (!(out & d))
-			return out;
-		if (op == ISA_MOV)
-			return (uint16_t)((out & ~d) | (x ? s : 0));
-		return out | (x && op != ISA_END && op != ISA_NEG ? s : 0);
+			r |= d | s;
+		else if ((r & d) && op == ISA_MOV)
+			r = (uint16_t)((r & ~d) | (x ? s : 0));
+		else if (r & d)
+			r |= x && op != ISA_END && op != ISA_NEG ? s : 0;
+		break;
 	case ISA_LD:
-		return is_lddw(in) ? (uint16_t)(out & ~d) : 0x3ff;
+		if (is_lddw(in))
+			r &= (uint16_t)~d;
+		else
+			r = 0x3ff;
+		break;
 	case ISA_LDX:
-		return (uint16_t)((out & ~d) | s);
+		if (r & d)
+			slots |= slots_accessed(env, pc, in->src);
+		r = (uint16_t)((r & ~d) | s);
+		break;
 	case ISA_ST:
-		return out | d;
+		r |= d;
+		slots &= ~slot_killed(in);
+		break;
 	case ISA_STX:
-		return out | d | s | (isa_mode(in->opcode) == ISA_ATOMIC ? 1 : 0);
+		if (is_atomic(in)) {
+			r |= d | s | 1;
+			slots |= slots_accessed(env, pc, in->dst);
+			break;
+		}
+		at = slots_accessed(env, pc, in->dst);
+		r |= d | (in->dst != ISA_REG_FP || (slots & at) ? s : 0);
+		slots &= ~slot_killed(in);
+		break;
 	default:
-		if (op == ISA_EXIT)
-			return env->subprog_of[pc] == 0 && !env->main_called ? 0 : 1;
+		if (op == ISA_EXIT) {
+			r = env->subprog_of[pc] == 0 && !env->main_called ? 0 : 1;
+			slots = 0;
+		} else if (op == ISA_CALL) {
+			r = (uint16_t)((r & ~R0_R5) | call_reads(env, pc, &slots) | (x ? d : 0));
+		} else if (op != ISA_JA) {
+			r |= d | (x ? s : 0);
+		}
+		break;
+	}
+	return (struct vflow){r, slots};
+}
+
+/*
+ * The registers that may point into the frame's own stack after in, given
+ * those before (m; r10 always does, and is left out). Such a pointer is
+ * made only from r10 or another one: copies, 64-bit add and sub (a scalar
+ * plus a pointer is a pointer), loads of 8 bytes when one may have been
+ * stored to memory anywhere in the subprogram (spilled), and the result of
+ * a call of a function (it may return a pointer it was given). Loads from
+ * maps or the context give scalars, and a pointer into this frame cannot
+ * be stored into a caller's (mem.c refuses it), so nothing else makes one.
+ */
+static uint16_t fp_after(const struct isa_insn *in, uint16_t m, bool spilled)
+{
+	unsigned cls = isa_class(in->opcode), op = isa_op(in->opcode);
+	uint16_t d = (uint16_t)(1u << in->dst), s = (uint16_t)(1u << in->src);
+	bool x = isa_srcbit(in->opcode) == ISA_X;
+	bool src_fp = x && (in->src == ISA_REG_FP || (m & s));
+
+	switch (cls) {
+	case ISA_ALU64:
+		if (op == ISA_MOV)
+			return src_fp ? m | d : (uint16_t)(m & ~d);
+		if (op == ISA_ADD || op == ISA_SUB)
+			return (m & d) || (op == ISA_ADD && src_fp) ? m | d : m;
+		return (uint16_t)(m & ~d);
+	case ISA_ALU:
+	case ISA_LD:
+		return (uint16_t)(m & ~d);
+	case ISA_LDX:
+		return spilled && isa_size_bytes(in->opcode) == 8 ? m | d : (uint16_t)(m & ~d);
+	case ISA_STX:
+		if (is_atomic(in) && (in->imm == ISA_CMPXCHG || (in->imm & ISA_FETCH))) {
+			uint16_t r = in->imm == ISA_CMPXCHG ? 1 : s;
+
+			return spilled ? m | r : (uint16_t)(m & ~r);
+		}
+		return m;
+	case ISA_ST:
+		return m;
+	default:
 		if (op == ISA_CALL)
-			return (uint16_t)((out & ~R0_R5) | R1_R5 | (x ? d : 0));
-		if (op == ISA_JA)
-			return out;
-		return out | d | (x ? s : 0);
+			return is_local_call(in) ? (uint16_t)((m & ~R0_R5) | 1)
+						 : (uint16_t)(m & ~R0_R5);
+		return m;
 	}
 }
 
+/* Whether the instruction stores a register that may point into the frame. */
+static bool stores_fp(const struct isa_insn *in, uint16_t m)
+{
+	return isa_class(in->opcode) == ISA_STX && (in->src == ISA_REG_FP || (m >> in->src & 1));
+}
+
+/*
+ * fp_regs[pc] for every instruction: a forward data flow from each
+ * subprogram's entry (nothing but r10 points into a new frame), repeated
+ * while some store of such a pointer is found (spilled, per subprogram).
+ */
+static void flow_fp(struct venv *env, const bool *second)
+{
+	bool *spilled = calloc(env->nsubprogs, sizeof(*spilled));
+	bool changed = true;
+	size_t succ[2];
+
+	if (!spilled) {
+		/* without the memory to tell: every register may (the safe answer) */
+		for (size_t pc = 0; pc < env->n; pc++)
+			env->fp_regs[pc] = 0x3ff;
+		return;
+	}
+	while (changed) {
+		changed = false;
+		for (size_t pc = 0; pc < env->n; pc++) {
+			const struct isa_insn *in = &env->insns[pc];
+			unsigned sp = env->subprog_of[pc];
+			uint16_t out;
+			unsigned ns;
+
+			if (second[pc])
+				continue;
+			if (stores_fp(in, env->fp_regs[pc]) && !spilled[sp])
+				changed = spilled[sp] = true;
+			out = fp_after(in, env->fp_regs[pc], spilled[sp]);
+			ns = successors(env, pc, succ);
+			for (unsigned i = 0; i < ns; i++) {
+				if ((env->fp_regs[succ[i]] | out) != env->fp_regs[succ[i]]) {
+					env->fp_regs[succ[i]] |= out;
+					changed = true;
+				}
+			}
+		}
+	}
+	free(spilled);
+}
+
 /* A backward data flow over the instructions, to its fixed point: in[pc] from its successors'. */
-static void flow_backward(struct venv *env, const bool *second, uint16_t *in_of,
-			  uint16_t (*before)(const struct venv *, size_t, uint16_t))
+static void flow_backward(struct venv *env, const bool *second, struct vflow *in_of,
+			  struct vflow (*before)(const struct venv *, size_t, struct vflow))
 {
 	bool changed = true;
 	size_t succ[2];
@@ -350,16 +555,18 @@ static void flow_backward(struct venv *env, const bool *second, uint16_t *in_of,
 	while (changed) {
 		changed = false;
 		for (size_t pc = env->n; pc-- > 0;) {
-			uint16_t out = 0, in;
+			struct vflow out = {0, 0}, in;
 			unsigned ns;
 
 			if (second[pc])
 				continue;
 			ns = successors(env, pc, succ);
-			for (unsigned i = 0; i < ns; i++)
-				out |= in_of[succ[i]];
+			for (unsigned i = 0; i < ns; i++) {
+				out.regs |= in_of[succ[i]].regs;
+				out.slots |= in_of[succ[i]].slots;
+			}
 			in = before(env, pc, out);
-			if (in != in_of[pc]) {
+			if (in.regs != in_of[pc].regs || in.slots != in_of[pc].slots) {
 				in_of[pc] = in;
 				changed = true;
 			}
@@ -367,19 +574,31 @@ static void flow_backward(struct venv *env, const bool *second, uint16_t *in_of,
 	}
 }
 
+/*
+ * Where states are compared and stored, as the kernel places them:
+ * conditional jumps (before the path splits), jump targets, function
+ * entries and the instruction after a call. Every cycle of the control
+ * flow goes through a jump's target, so a loop always meets one. Callback entries always store
+ * a state: their repetitions converge on it (verifier.c).
+ */
 static void mark_prune_points(struct venv *env, const bool *second)
 {
 	for (size_t i = 0; i < env->nsubprogs; i++)
-		env->prune_point[env->subprogs[i].start] = true;
+		env->prune_point[env->subprogs[i].start] =
+			V_PRUNE | (env->subprogs[i].is_cb ? V_PRUNE_FORCE : 0);
 	for (size_t pc = 0; pc < env->n; pc++) {
 		const struct isa_insn *in = &env->insns[pc];
-		long t = jump_target(in, pc);
 
-		if (second[pc] || !has_target(in) || is_local_call(in))
+		if (second[pc] || !isa_is_jmp(in->opcode) || in->opcode == ISA_OP_EXIT)
 			continue;
-		env->prune_point[t] = true;
+		if (isa_op(in->opcode) == ISA_CALL) {
+			if (pc + 1 < env->n)
+				env->prune_point[pc + 1] |= V_PRUNE;
+			continue;
+		}
+		env->prune_point[jump_target(in, pc)] |= V_PRUNE;
 		if (is_cond_jump(in))
-			env->prune_point[pc + 1] = true;
+			env->prune_point[pc] |= V_PRUNE;
 	}
 }
 
@@ -407,9 +626,17 @@ int cfg_check(struct venv *env)
 		ret = check_reachable(env, second);
 	if (!ret) {
 		mark_prune_points(env, second);
-		flow_backward(env, second, env->live_in, live_before);
+		env->fp_regs = calloc(env->n, sizeof(*env->fp_regs));
+		if (!env->fp_regs) {
+			ret = v_err(env, -ENOMEM, 0, "out of memory");
+			goto out;
+		}
+		flow_fp(env, second);
+		flow_backward(env, second, env->live, live_before);
 		env->main_called = main_called(env);
-		flow_backward(env, second, env->precise_in, precise_before);
+		flow_backward(env, second, env->precise, precise_before);
+		free(env->fp_regs);
+		env->fp_regs = NULL;
 	}
 out:
 	free(second);

@@ -67,6 +67,7 @@ static const struct ctx_field xdp_fields[] = {
 #define PT_REGS_SIZE 168 /* struct pt_regs of x86-64 */
 #define RAW_TP_ARGS 12	 /* u64 arguments of a raw tracepoint */
 #define TP_RECORD 8192	 /* PERF_MAX_TRACE_SIZE: the largest tracepoint record */
+#define TP_COMMON 8	 /* a tracepoint record's common fields, which programs cannot read */
 
 static int field_access(struct venv *env, size_t pc, const struct ctx_field *f, size_t nf, int off,
 			unsigned size, bool write, struct vreg *loaded)
@@ -122,7 +123,8 @@ int ctx_access(struct venv *env, size_t pc, int off, unsigned size, bool write, 
 		loaded->s = scalar_bytes(size);
 		return 0;
 	case UEBPF_PROG_TRACEPOINT:
-		if (write || off < 0 || off % (int)size || off + (int)size > TP_RECORD)
+		/* the common header (type, flags, preempt count, pid) is not the program's */
+		if (write || off < TP_COMMON || off % (int)size || off + (int)size > TP_RECORD)
 			break;
 		loaded->type = V_SCALAR;
 		loaded->s = scalar_bytes(size);

@@ -66,6 +66,7 @@ enum map_need {
 	NEED_ANY,
 	NEED_PROG_ARRAY,
 	NEED_RINGBUF,
+	NEED_PERF_ARRAY,
 	NEED_QUEUE_STACK,
 	NEED_WALKABLE, /* for_each_map_elem: arrays and hashes */
 };
@@ -137,6 +138,12 @@ static const struct helper_proto protos[] = {
 	 {ARG_MAP_PTR, ARG_ANYTHING},
 	 T_ALL,
 	 NEED_RINGBUF},
+	{BPF_FUNC_perf_event_output,
+	 "perf_event_output",
+	 RET_SCALAR,
+	 {ARG_CTX, ARG_MAP_PTR, ARG_ANYTHING, ARG_MEM, ARG_SIZE_OR_ZERO},
+	 T_ALL,
+	 NEED_PERF_ARRAY},
 	{BPF_FUNC_tail_call,
 	 "tail_call",
 	 RET_SCALAR,
@@ -157,6 +164,7 @@ static const struct helper_proto protos[] = {
 	{BPF_FUNC_get_current_uid_gid, "get_current_uid_gid", RET_SCALAR, {ARG_NONE}, T_ALL},
 	{BPF_FUNC_get_current_comm, "get_current_comm", RET_SCALAR, {ARG_MEM_OUT, ARG_SIZE}, T_ALL},
 	{BPF_FUNC_get_func_ip, "get_func_ip", RET_SCALAR, {ARG_CTX}, T(KPROBE)},
+	{BPF_FUNC_get_attach_cookie, "get_attach_cookie", RET_SCALAR, {ARG_CTX}, T_TRACING},
 	{BPF_FUNC_probe_read,
 	 "probe_read",
 	 RET_SCALAR,
@@ -258,6 +266,19 @@ static const struct helper_proto *find_proto(uint32_t id)
 	return NULL;
 }
 
+uint16_t helper_args_read(uint32_t id)
+{
+	const struct helper_proto *p = find_proto(id);
+	uint16_t regs = 0;
+
+	if (!p)
+		return 0x3e;
+	for (unsigned i = 0; i < 5; i++)
+		if (p->args[i] != ARG_NONE)
+			regs |= (uint16_t)(1u << (i + 1));
+	return regs;
+}
+
 static bool is_walkable(uint32_t t)
 {
 	return t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY ||
@@ -275,6 +296,8 @@ static bool map_fits(const struct helper_proto *p, uint32_t t)
 		return t == BPF_MAP_TYPE_PROG_ARRAY;
 	case NEED_RINGBUF:
 		return t == BPF_MAP_TYPE_RINGBUF;
+	case NEED_PERF_ARRAY:
+		return t == BPF_MAP_TYPE_PERF_EVENT_ARRAY;
 	case NEED_QUEUE_STACK:
 		return t == BPF_MAP_TYPE_QUEUE || t == BPF_MAP_TYPE_STACK ||
 		       (t == BPF_MAP_TYPE_BLOOM_FILTER && p->id != BPF_FUNC_map_pop_elem);
@@ -282,8 +305,8 @@ static bool map_fits(const struct helper_proto *p, uint32_t t)
 		return is_walkable(t);
 	default:
 		fits = t != BPF_MAP_TYPE_PROG_ARRAY && t != BPF_MAP_TYPE_RINGBUF &&
-		       t != BPF_MAP_TYPE_QUEUE && t != BPF_MAP_TYPE_STACK &&
-		       t != BPF_MAP_TYPE_BLOOM_FILTER;
+		       t != BPF_MAP_TYPE_PERF_EVENT_ARRAY && t != BPF_MAP_TYPE_QUEUE &&
+		       t != BPF_MAP_TYPE_STACK && t != BPF_MAP_TYPE_BLOOM_FILTER;
 		return fits;
 	}
 }

@@ -155,6 +155,14 @@ static bool take(struct venv *env, struct vstate *st, const struct isa_insn *in,
 			pkt_learn(st, c, d, s);
 		return true;
 	}
+	/*
+	 * A register compared with itself learns nothing: narrowing x < x as
+	 * if the sides were two values would shrink x by one on each turn of
+	 * a loop jumping on it, a new state each time, where the kernel sees
+	 * the same state come back and reports an infinite loop at once.
+	 */
+	if (s == d)
+		return true;
 	ok = c.swap ? scalar_refine(&s->s, &d->s, c.cmp, is64)
 		    : scalar_refine(&d->s, &s->s, c.cmp, is64);
 	if (!ok)
@@ -201,6 +209,12 @@ int jmp_cond(struct venv *env, struct vstate *st, struct vstate **taken, bool *f
 							       : (uint32_t)in->imm);
 	s = x ? &regs[in->src] : &kreg;
 	known = outcome(in, c, &regs[in->dst], s);
+	if (known == 1) {
+		/* only the jump happens: st itself becomes the taken branch, no copy */
+		if (!take(env, st, in, c, x ? NULL : &kreg))
+			*fall_dead = true;
+		return *fall_dead ? 0 : 1;
+	}
 	if (known != 0) {
 		*taken = state_copy(st);
 		if (!*taken)
@@ -210,7 +224,7 @@ int jmp_cond(struct venv *env, struct vstate *st, struct vstate **taken, bool *f
 			*taken = NULL;
 		}
 	}
-	if (known == 1 || !take(env, st, in, negate(c), x ? NULL : &kreg))
+	if (!take(env, st, in, negate(c), x ? NULL : &kreg))
 		*fall_dead = true;
 	return 0;
 }

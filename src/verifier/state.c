@@ -3,14 +3,15 @@
  * Abstract states: allocation, copies, and the two comparisons pruning
  * needs. state_subsumes decides whether everything a stored (old) state
  * stands for includes what the current one does, looking only at registers
- * the rest of the program may read (static liveness, cfg.c) and at every
- * stack byte. In the innermost frame, a scalar register outside
- * precise_in (cfg.c: its value reaches no check and no branch) only has to
- * be a scalar in both: from there on the two states take the same paths
- * through the same checks, whatever it holds. Other frames are compared
- * whole (their registers come back into play after a return). Identities
- * of packet pointers must correspond one to one: the old exploration may
- * have relied on two registers moving together.
+ * and stack slots the rest of the program may read (static liveness,
+ * cfg.c). In the innermost frame, a scalar register or spilled scalar
+ * outside the precise set (cfg.c: its value reaches no check and no
+ * branch) only has to be a scalar in both: from there on the two states
+ * take the same paths through the same checks, whatever it holds. In
+ * callers, the registers live at the return and every stack byte are
+ * compared whole (a callee may read its callers' stacks through pointers).
+ * Identities of packet pointers must correspond one to one: the old
+ * exploration may have relied on two registers moving together.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +20,41 @@
 
 __thread size_t v_mem_now, v_mem_peak;
 
+/*
+ * States and frames freed during a verification are kept for the next
+ * copies (a path splits at every undecided jump, each split a copy): on
+ * loops that split in every iteration, malloc and the page faults of fresh
+ * memory were most of the time. A cached frame keeps its slot array, nslots
+ * its capacity. state_cache_drain empties the cache when a verification
+ * ends. The memory statistics count what the states use, not the cache.
+ */
+#define V_CACHE 64
+static __thread struct vframe *frame_cache[V_CACHE];
+static __thread struct vstate *state_cache[V_CACHE];
+static __thread unsigned nframes_cached, nstates_cached;
+
+void state_cache_drain(void)
+{
+	while (nframes_cached) {
+		struct vframe *f = frame_cache[--nframes_cached];
+
+		free(f->slots);
+		free(f);
+	}
+	while (nstates_cached)
+		free(state_cache[--nstates_cached]);
+}
+
 struct vstate *state_new(void)
 {
-	struct vstate *st = calloc(1, sizeof(struct vstate));
+	struct vstate *st;
 
+	if (nstates_cached) {
+		st = state_cache[--nstates_cached];
+		memset(st, 0, sizeof(*st));
+	} else {
+		st = calloc(1, sizeof(struct vstate));
+	}
 	if (st)
 		v_mem_add(sizeof(*st));
 	return st;
@@ -30,20 +62,24 @@ struct vstate *state_new(void)
 
 static struct vframe *frame_copy(const struct vframe *src)
 {
-	struct vframe *f = malloc(sizeof(*f));
+	struct vframe *f = nframes_cached ? frame_cache[--nframes_cached] : NULL;
+	struct vslot *slots = f ? f->slots : NULL;
+	unsigned cap = f ? f->nslots : 0;
 
-	if (!f)
+	if (!f && !(f = malloc(sizeof(*f))))
 		return NULL;
-	*f = *src;
-	f->slots = NULL;
-	if (src->nslots) {
-		f->slots = malloc(src->nslots * sizeof(struct vslot));
-		if (!f->slots) {
+	if (src->nslots > cap) {
+		free(slots);
+		slots = malloc(src->nslots * sizeof(struct vslot));
+		if (!slots) {
 			free(f);
 			return NULL;
 		}
-		memcpy(f->slots, src->slots, src->nslots * sizeof(struct vslot));
 	}
+	*f = *src;
+	f->slots = slots;
+	if (src->nslots)
+		memcpy(f->slots, src->slots, src->nslots * sizeof(struct vslot));
 	v_mem_add((long)(sizeof(*f) + f->nslots * sizeof(struct vslot)));
 	return f;
 }
@@ -62,6 +98,10 @@ void frame_free(struct vframe *f)
 	if (!f)
 		return;
 	v_mem_add(-(long)(sizeof(*f) + f->nslots * sizeof(struct vslot)));
+	if (nframes_cached < V_CACHE) {
+		frame_cache[nframes_cached++] = f;
+		return;
+	}
 	free(f->slots);
 	free(f);
 }
@@ -109,6 +149,10 @@ void state_free(struct vstate *st)
 		return;
 	frames_free(st);
 	v_mem_add(-(long)sizeof(*st));
+	if (nstates_cached < V_CACHE) {
+		state_cache[nstates_cached++] = st;
+		return;
+	}
 	free(st);
 }
 
@@ -235,18 +279,23 @@ static bool spilled_scalar(const struct vslot *s)
  * A byte the old state did not know (invalid, or written with anything) is
  * read as an unknown scalar there: any byte that reads as a scalar now is
  * covered, and one never written only by an old invalid byte. A byte the old
- * state knew must hold the same value now.
+ * state knew must hold the same value now, if its slot is in precise; a
+ * slot outside live is not compared at all.
  */
-static bool stack_subsumes(const struct vframe *old, const struct vframe *cur, struct idmap *m)
+static bool stack_subsumes(const struct vframe *old, const struct vframe *cur, struct idmap *m,
+			   uint64_t live, uint64_t precise)
 {
 	unsigned n = old->nslots > cur->nslots ? old->nslots : cur->nslots;
 
 	for (unsigned i = 0; i < n; i++) {
 		const struct vslot *o = slot_at(old, i), *c = slot_at(cur, i);
+		bool exact = i >= 64 || (precise >> i & 1);
 
+		if (i < 64 && !(live >> i & 1))
+			continue;
 		if (o->kind[0] == SLOT_SPILL) {
 			if (c->kind[0] != SLOT_SPILL ||
-			    !reg_subsumes(&o->spill, &c->spill, m, true))
+			    !reg_subsumes(&o->spill, &c->spill, m, exact))
 				return false;
 			continue;
 		}
@@ -257,7 +306,7 @@ static bool stack_subsumes(const struct vframe *old, const struct vframe *cur, s
 				return false;
 			if (o->kind[b] != SLOT_INVALID && c->kind[b] == SLOT_INVALID)
 				return false;
-			if (o->kind[b] == SLOT_CONST &&
+			if (exact && o->kind[b] == SLOT_CONST &&
 			    (!slot_byte_known(c, b, &cv) || cv != o->val[b]))
 				return false;
 		}
@@ -269,13 +318,11 @@ static bool stack_subsumes(const struct vframe *old, const struct vframe *cur, s
 static uint16_t frame_live(const struct venv *env, const struct vstate *st, int i)
 {
 	if (i == st->curframe)
-		return env->live_in[st->pc] | (1u << ISA_REG_FP);
-	return (env->live_in[st->frames[i + 1]->callsite + 1] & 0x3c0) | (1u << ISA_REG_FP);
+		return env->live[st->pc].regs | (1u << ISA_REG_FP);
+	return (env->live[st->frames[i + 1]->callsite + 1].regs & 0x3c0) | (1u << ISA_REG_FP);
 }
 
-/* exact: every live scalar's bounds compared, as the infinite loop check needs. */
-static bool subsumes(const struct venv *env, const struct vstate *old, const struct vstate *cur,
-		     bool exact)
+static bool subsumes(const struct venv *env, const struct vstate *old, const struct vstate *cur)
 {
 	struct idmap m;
 
@@ -287,8 +334,11 @@ static bool subsumes(const struct venv *env, const struct vstate *old, const str
 			return false;
 	for (int i = 0; i <= old->curframe; i++) {
 		const struct vframe *fo = old->frames[i], *fc = cur->frames[i];
+		bool inner = i == cur->curframe;
 		uint16_t live = frame_live(env, cur, i);
-		uint16_t precise = i == cur->curframe && !exact ? env->precise_in[cur->pc] : 0xffff;
+		uint16_t precise = inner ? env->precise[cur->pc].regs : 0xffff;
+		uint64_t live_slots = inner ? env->live[cur->pc].slots : UINT64_MAX;
+		uint64_t precise_slots = inner ? env->precise[cur->pc].slots : UINT64_MAX;
 
 		if (fo->callsite != fc->callsite)
 			return false;
@@ -296,7 +346,7 @@ static bool subsumes(const struct venv *env, const struct vstate *old, const str
 			if ((live >> r & 1) &&
 			    !reg_subsumes(&fo->regs[r], &fc->regs[r], &m, precise >> r & 1))
 				return false;
-		if (!stack_subsumes(fo, fc, &m))
+		if (!stack_subsumes(fo, fc, &m, live_slots, precise_slots))
 			return false;
 	}
 	return true;
@@ -304,12 +354,19 @@ static bool subsumes(const struct venv *env, const struct vstate *old, const str
 
 bool state_subsumes(const struct venv *env, const struct vstate *old, const struct vstate *cur)
 {
-	return subsumes(env, old, cur, false);
+	return subsumes(env, old, cur);
 }
 
+/*
+ * Each subsuming the other: the same in everything the rest of the program
+ * may depend on (values outside the precise sets are never compared, they
+ * decide nothing: cfg.c). Unlike the kernel, whose precision marks may
+ * still grow later and which therefore compares every bound here, the sets
+ * are final, so a loop that only changes such values is found too.
+ */
 bool state_equal(const struct venv *env, const struct vstate *a, const struct vstate *b)
 {
-	return subsumes(env, a, b, true) && subsumes(env, b, a, true);
+	return subsumes(env, a, b) && subsumes(env, b, a);
 }
 
 static bool same_scalar(const struct vreg *a, const struct vreg *b)

@@ -118,9 +118,26 @@ struct vckpt {
 	struct vstate st;
 	struct vckpt *parent;
 	struct vckpt *next; /* at the same pc */
+	struct vckpt *prev; /* in env->evicted */
 	uint32_t live;
 	uint32_t hits, misses;
+	bool evicted; /* out of explored, freed when live reaches 0 */
 };
+
+/*
+ * What of a frame the rest of its function may read (liveness) or depend
+ * on the value of (precision), before an instruction: registers (bit i: ri)
+ * and the frame's stack slots (bit i: the 8 bytes at [-(i + 1) * 8, -i * 8)
+ * from its top).
+ */
+struct vflow {
+	uint16_t regs;
+	uint64_t slots;
+};
+
+/* prune_point: a state may be stored here; one always is (callback entries). */
+#define V_PRUNE 1
+#define V_PRUNE_FORCE 2
 
 struct vsubprog {
 	size_t start, end;    /* [start, end) */
@@ -144,12 +161,16 @@ struct venv {
 
 	struct vsubprog subprogs[V_MAX_SUBPROGS];
 	size_t nsubprogs;
-	uint16_t *subprog_of;	 /* per slot */
-	uint16_t *live_in;	 /* per slot: registers read before written from here on */
-	uint16_t *precise_in;	 /* per slot: registers whose scalar value may matter (cfg.c) */
-	bool main_called;	 /* a local call or function reference names insn 0 */
-	bool *prune_point;	 /* per slot: a jump lands here or a branch falls through */
-	struct vckpt **explored; /* per slot: stored states */
+	uint16_t *subprog_of;  /* per slot */
+	struct vflow *live;    /* per slot: registers and stack slots read before written */
+	struct vflow *precise; /* per slot: those whose scalar value may matter (cfg.c) */
+	uint16_t *fp_regs;     /* per slot, in cfg_check: registers that may point into the frame */
+	bool main_called;      /* a local call or function reference names insn 0 */
+	uint8_t *prune_point;  /* per slot: V_PRUNE_* */
+	struct vckpt **explored;	/* per slot: stored states */
+	struct vckpt *evicted;		/* out of explored but still being explored (live) */
+	uint64_t jmps_processed;	/* jumps, calls and exits interpreted */
+	uint64_t ckpt_insns, ckpt_jmps; /* insns_processed and jmps_processed at the last store */
 
 	struct vstate **pending;
 	size_t npending, cap_pending;
@@ -192,6 +213,8 @@ struct vstate *state_new(void);
 struct vstate *state_copy(const struct vstate *src);
 int state_copy_into(struct vstate *dst, const struct vstate *src);
 void state_free(struct vstate *st);
+/* Frees what state_free and frame_free kept for reuse: at the end of a verification. */
+void state_cache_drain(void);
 struct vframe *frame_new(void);
 void frame_free(struct vframe *f);
 /* The slot of frame f holding byte off (< 0) below its top, grown as needed; NULL: no memory. */
@@ -202,7 +225,7 @@ void reg_mark_const(struct vreg *r, uint64_t v);
 bool reg_is_pointer(const struct vreg *r);
 /*
  * Whether old's exploration covers cur: same shape, every part of cur within
- * old's (a scalar register whose value cannot matter, outside precise_in, in
+ * old's (a scalar register whose value cannot matter, outside precise, in
  * any scalar).
  */
 bool state_subsumes(const struct venv *env, const struct vstate *old, const struct vstate *cur);
@@ -212,7 +235,7 @@ bool state_subsumes(const struct venv *env, const struct vstate *old, const stru
  * repetition that only changes those.
  */
 void state_widen(const struct vstate *old, struct vstate *cur);
-/* Whether the two states are the same in every live register (all scalar bounds) and byte. */
+/* Whether each state subsumes the other: the same in all that may matter from here on. */
 bool state_equal(const struct venv *env, const struct vstate *a, const struct vstate *b);
 
 /* cfg.c: structure, subprograms, reachability, prune points, liveness */
@@ -242,6 +265,8 @@ int alu_check(struct venv *env, struct vstate *st);
 /*
  * jmp.c: a conditional jump. *taken gets the state of the taken branch (NULL
  * when it cannot be taken); *fall_dead tells the fall-through cannot happen.
+ * Returns 1 when only the jump can happen: st itself is then the taken
+ * branch (*taken NULL), else 0 or a negative errno.
  */
 int jmp_cond(struct venv *env, struct vstate *st, struct vstate **taken, bool *fall_dead);
 
@@ -251,6 +276,8 @@ int jmp_cond(struct venv *env, struct vstate *st, struct vstate **taken, bool *f
  * the caller explores it as a call made at the helper's instruction.
  */
 int helper_call(struct venv *env, struct vstate *st, struct vstate **cb);
+/* The argument registers a call of helper id reads (r1-r5 for one without a prototype). */
+uint16_t helper_args_read(uint32_t id);
 /* Pushes a frame for the callback at target, called by helper from st's innermost frame. */
 int helper_callback_enter(struct venv *env, struct vstate *st, uint32_t helper, size_t target);
 /* At a callback's exit: r0 within [0, 1], as the helpers taking callbacks need. */

@@ -19,17 +19,27 @@
  * paths is capped at 1M and pending branches at 8192, so any loop whose
  * every path does not end within that budget is refused.
  *
- * Pruning. At prune points (jump targets, branch fall-throughs, function
- * entries) the state is stored as a checkpoint. A later path arriving at
- * the same point with a state that a stored one subsumes (state.c) is cut:
- * everything it could do, the stored state's exploration already proved
- * safe. Scalars whose value nothing after the point depends on (cfg.c)
- * subsume each other whatever their bounds, so that a loop accumulating a
- * result converges on its counter alone. A checkpoint may prune only once
- * that exploration is complete: every path and branch started from it has
- * ended (its live count is 0).
+ * Pruning. At prune points (cfg.c: conditional jumps, jump targets,
+ * function entries, returns from calls) the state may be stored as a
+ * checkpoint. A later path arriving at the same point with a state that a
+ * stored one subsumes (state.c) is cut: everything it could do, the stored
+ * state's exploration already proved safe. Registers and stack slots
+ * nothing reads any more are not compared, and scalars whose value nothing
+ * after the point depends on (cfg.c) subsume each other whatever their
+ * bounds, so that a loop accumulating a result converges on its counter
+ * alone. A checkpoint may prune only once that exploration is complete:
+ * every path and branch started from it has ended (its live count is 0).
  * Pruning against a checkpoint still being explored would accept a path
  * that loops back into its own past, i.e. a loop nobody showed ends.
+ *
+ * Which states are stored follows the kernel's heuristics, since storing
+ * costs memory and every later visit a comparison: only after 2 jumps and
+ * 8 instructions since the last store, and inside a loop (a checkpoint at
+ * the same point is still being explored) only after 20 jumps or 100
+ * instructions, so that a long loop keeps a state every few iterations. A
+ * stored state that keeps failing to prune leaves the list (it stays in
+ * memory while its exploration goes on: it is its paths' parent). None of
+ * this affects soundness: a state not stored only prunes less.
  *
  * Calls of helpers check arguments against prototypes (helper_protos.c).
  * A helper taking a callback starts the callback's path as a call made at
@@ -57,18 +67,7 @@
 #include "isa/asm.h"
 #include "state.h"
 
-/*
- * Stored states per instruction. A bounded loop whose iterations differ in
- * a scalar that matters (its counter) needs one per iteration at its head
- * until the branches left pending in each iteration come back to it;
- * fewer makes them explore the rest of the loop again, exponentially. The
- * cap lets loops of about a thousand iterations through (the benchmarks'
- * 1000 and 1024); a larger one slows the refusal of programs that never
- * converge, every visit walking the list (2048: twice the time per
- * fuzzing input, 1100: about the same as 64, measured under load).
- */
-#define V_MAX_CKPTS_PER_INSN 1100
-#define V_LOOP_WINDOW 8		/* checkpoints searched back for an infinite loop */
+#define V_LOOP_WINDOW 8 /* checkpoints searched back for an infinite loop */
 
 const char *const v_type_names[V_NTYPES] = {
 	[V_NOT_INIT] = "?",
@@ -194,13 +193,6 @@ static int push(struct venv *env, struct vstate *st)
 	return 0;
 }
 
-/* A path ended (or was pruned): checkpoints it kept open may now be complete. */
-static void path_done(struct vckpt *cp)
-{
-	while (cp && --cp->live == 0)
-		cp = cp->parent;
-}
-
 static void ckpt_free(struct venv *env, struct vckpt *ck)
 {
 	for (int i = 0; i <= ck->st.curframe; i++)
@@ -210,17 +202,49 @@ static void ckpt_free(struct venv *env, struct vckpt *ck)
 	free(ck);
 }
 
-/* Complete checkpoints that keep failing to prune cost more than they save. */
-static bool ckpt_useless(const struct vckpt *ck)
+/* A path ended (or was pruned): checkpoints it kept open may now be complete. */
+static void path_done(struct venv *env, struct vckpt *cp)
 {
-	return !ck->live && ck->misses > ck->hits * 4 + 16;
+	while (cp && --cp->live == 0) {
+		struct vckpt *parent = cp->parent;
+
+		if (cp->evicted) {
+			if (cp->prev)
+				cp->prev->next = cp->next;
+			else
+				env->evicted = cp->next;
+			if (cp->next)
+				cp->next->prev = cp->prev;
+			ckpt_free(env, cp);
+		}
+		cp = parent;
+	}
 }
 
 /*
- * A path back at a state it already was in, within its last few
- * checkpoints, loops forever: the kernel's "infinite loop detected". Only
- * a recent window is searched, so that long loops stay linear; longer
- * cycles run into the instruction budget instead.
+ * Drops a checkpoint from its list: freed when complete (nothing refers to
+ * it any more), else kept in env->evicted until its exploration ends.
+ */
+static void ckpt_evict(struct venv *env, struct vckpt *ck)
+{
+	if (!ck->live) {
+		ckpt_free(env, ck);
+		return;
+	}
+	ck->evicted = true;
+	ck->prev = NULL;
+	ck->next = env->evicted;
+	if (env->evicted)
+		env->evicted->prev = ck;
+	env->evicted = ck;
+}
+
+/*
+ * A path back at a state it already was in loops forever: the kernel's
+ * "infinite loop detected". The checkpoints at this point still being
+ * explored are all on this path (exploration is depth first: a checkpoint
+ * whose branches are not all done is an ancestor of the path running), and
+ * so are the last few it went through, searched even if evicted.
  */
 static bool loops_back(const struct venv *env, const struct vstate *st)
 {
@@ -251,37 +275,53 @@ static bool callback_converged(const struct venv *env, const struct vstate *st)
 	return false;
 }
 
-/* 1 when a stored state subsumes st (the path is done), 0 after storing st, <0 on error. */
+/*
+ * 1 when a stored state subsumes st (the path is done), 0 to go on (st
+ * stored or not), <0 on error.
+ */
 static int visit(struct venv *env, struct vstate *st)
 {
 	struct vckpt **link = &env->explored[st->pc], *ck;
+	bool force = env->prune_point[st->pc] & V_PRUNE_FORCE;
+	uint64_t jmps = env->jmps_processed - env->ckpt_jmps;
+	uint64_t insns = env->stats->insns_processed - env->ckpt_insns;
+	bool add = force || (jmps >= 2 && insns >= 8);
 	unsigned stored = 0;
 
-	while ((ck = *link)) {
-		if (!ck->live) {
-			if (state_subsumes(env, &ck->st, st)) {
-				ck->hits++;
-				env->stats->states_pruned++;
-				return 1;
-			}
-			ck->misses++;
-			if (ckpt_useless(ck)) {
-				*link = ck->next;
-				ckpt_free(env, ck);
-				continue;
-			}
-		}
-		stored++;
-		link = &ck->next;
-	}
 	if (callback_converged(env, st)) {
 		env->stats->states_pruned++;
 		return 1;
 	}
+	while ((ck = *link)) {
+		unsigned tolerance;
+
+		if (ck->live) {
+			if (state_equal(env, &ck->st, st))
+				return v_err(env, -EINVAL, st->pc,
+					     "infinite loop detected at insn %zu", st->pc);
+			/* a loop: keep a state every so many iterations only */
+			if (!force && jmps < 20 && insns < 100)
+				add = false;
+		} else if (state_subsumes(env, &ck->st, st)) {
+			ck->hits++;
+			env->stats->states_pruned++;
+			return 1;
+		}
+		/* misses count only when a state is stored: a loop keeps its early states */
+		if (add)
+			ck->misses++;
+		tolerance = force && ck->live ? 64 : 3;
+		if (ck->misses > ck->hits * tolerance + tolerance) {
+			*link = ck->next;
+			ckpt_evict(env, ck);
+			continue;
+		}
+		stored++;
+		link = &ck->next;
+	}
 	if (loops_back(env, st))
 		return v_err(env, -EINVAL, st->pc, "infinite loop detected at insn %zu", st->pc);
-	/* a full list only costs time: not storing loses pruning, never soundness */
-	if (stored >= V_MAX_CKPTS_PER_INSN)
+	if (!add)
 		return 0;
 	ck = calloc(1, sizeof(*ck));
 	if (!ck || state_copy_into(&ck->st, st)) {
@@ -291,6 +331,8 @@ static int visit(struct venv *env, struct vstate *st)
 	v_mem_add(sizeof(*ck));
 	if (++env->nstates > env->stats->peak_states)
 		env->stats->peak_states = env->nstates;
+	if (++stored > env->stats->max_per_insn)
+		env->stats->max_per_insn = stored;
 	ck->st.cp = NULL;
 	ck->parent = st->cp;
 	ck->live = 1;
@@ -298,6 +340,8 @@ static int visit(struct venv *env, struct vstate *st)
 	env->explored[st->pc] = ck;
 	st->cp = ck;
 	env->stats->states_stored++;
+	env->ckpt_jmps = env->jmps_processed;
+	env->ckpt_insns = env->stats->insns_processed;
 	return 0;
 }
 
@@ -467,14 +511,21 @@ static int step_jmp(struct venv *env, struct vstate *st)
 		return call_helper(env, st);
 	}
 	ret = jmp_cond(env, st, &taken, &fall_dead);
-	if (ret)
+	if (ret < 0)
 		return ret;
+	if (ret) {
+		st->pc += 1 + (size_t)(long)in->off;
+		return 0;
+	}
 	if (taken) {
 		taken->pc = st->pc + 1 + (size_t)(long)in->off;
 		if (fall_dead) {
-			ret = state_copy_into(st, taken);
+			struct vstate swap = *st;
+
+			*st = *taken;
+			*taken = swap;
 			state_free(taken);
-			return ret ? v_err(env, -ENOMEM, st->pc, "out of memory") : 0;
+			return 0;
 		}
 		ret = push(env, taken);
 		if (ret) {
@@ -550,6 +601,7 @@ static int step(struct venv *env, struct vstate *st)
 		st->pc++;
 		return ret;
 	default:
+		env->jmps_processed++;
 		return step_jmp(env, st);
 	}
 }
@@ -576,7 +628,7 @@ static int explore(struct venv *env, struct vstate *st)
 		}
 		if (!ret)
 			continue;
-		path_done(st->cp);
+		path_done(env, st->cp);
 		state_free(st);
 		env->cur = NULL;
 		if (!env->npending)
@@ -622,13 +674,19 @@ static void env_free(struct venv *env, uint8_t *own_proven)
 			}
 		}
 	}
+	while (env->evicted) {
+		struct vckpt *next = env->evicted->next;
+
+		ckpt_free(env, env->evicted);
+		env->evicted = next;
+	}
 	while (env->npending)
 		state_free(env->pending[--env->npending]);
 	free(env->pending);
 	free(env->explored);
 	free(env->prune_point);
-	free(env->live_in);
-	free(env->precise_in);
+	free(env->live);
+	free(env->precise);
 	free(env->subprog_of);
 	free(env->lddw_map);
 	free(env->maps);
@@ -710,14 +768,14 @@ int verifier_check(const struct isa_insn *insns, size_t n, const struct verifier
 		proven = own_proven = malloc(n);
 	env.proven = proven;
 	env.subprog_of = calloc(n, sizeof(*env.subprog_of));
-	env.live_in = calloc(n, sizeof(*env.live_in));
-	env.precise_in = calloc(n, sizeof(*env.precise_in));
+	env.live = calloc(n, sizeof(*env.live));
+	env.precise = calloc(n, sizeof(*env.precise));
 	env.prune_point = calloc(n, sizeof(*env.prune_point));
 	env.explored = calloc(n, sizeof(*env.explored));
 	env.lddw_map = calloc(n, sizeof(*env.lddw_map));
 	v_mem_now = v_mem_peak = 0;
 	st = state_new();
-	if (!proven || !env.subprog_of || !env.live_in || !env.precise_in || !env.prune_point ||
+	if (!proven || !env.subprog_of || !env.live || !env.precise || !env.prune_point ||
 	    !env.explored || !env.lddw_map || !st) {
 		ret = v_err(&env, -ENOMEM, 0, "out of memory");
 		goto out;
@@ -743,9 +801,10 @@ out:
 	state_free(st);
 	env.stats->peak_mem =
 		v_mem_peak + env.nmaps * sizeof(struct vmap) +
-		n * (sizeof(*env.subprog_of) + 2 * sizeof(*env.live_in) + sizeof(*env.prune_point) +
+		n * (sizeof(*env.subprog_of) + 2 * sizeof(*env.live) + sizeof(*env.prune_point) +
 		     sizeof(*env.explored) + sizeof(*env.lddw_map) + 1);
 	env_free(&env, own_proven);
+	state_cache_drain();
 	env.stats->time_ns = now_ns() - t0;
 	return ret;
 }
@@ -757,13 +816,13 @@ void verifier_stats_log(const struct verifier_stats *st, char *log, size_t log_l
 	if (!log || used + 1 >= log_len)
 		return;
 	snprintf(log + used, log_len - used,
-		 "processed %llu insns (limit %u) max_states_per_insn %u total_states %llu "
+		 "processed %llu insns (limit %u) max_states_per_insn %llu total_states %llu "
 		 "peak_states %llu mark_read 0\nverification time %llu usec\nstack depth %u\n"
 		 "peak memory %llu bytes\n",
-		 (unsigned long long)st->insns_processed, V_MAX_PROCESSED, V_MAX_CKPTS_PER_INSN,
-		 (unsigned long long)st->states_stored, (unsigned long long)st->peak_states,
-		 (unsigned long long)(st->time_ns / 1000), st->stack_depth,
-		 (unsigned long long)st->peak_mem);
+		 (unsigned long long)st->insns_processed, V_MAX_PROCESSED,
+		 (unsigned long long)st->max_per_insn, (unsigned long long)st->states_stored,
+		 (unsigned long long)st->peak_states, (unsigned long long)(st->time_ns / 1000),
+		 st->stack_depth, (unsigned long long)st->peak_mem);
 }
 
 int verifier_prog_type(uint32_t kernel_type)

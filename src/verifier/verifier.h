@@ -59,6 +59,7 @@ struct verifier_stats {
 	uint64_t states_stored;	  /* checkpoints kept for pruning */
 	uint64_t states_pruned;	  /* paths cut because a stored state subsumed them */
 	uint64_t peak_states;	  /* most checkpoints kept at once */
+	uint64_t max_per_insn;	  /* most checkpoints kept at one instruction */
 	uint64_t peak_pending;	  /* most branches waiting at once */
 	uint64_t peak_mem;	  /* most bytes of abstract state allocated at once */
 	uint64_t time_ns;

@@ -10,7 +10,10 @@
  *
  * Byte 0 picks the program type (bits 1-3) and the form of the rest: raw
  * 8-byte instructions as they come (bit 0 set), or shaped into mostly valid
- * programs (shape.h) that reach past validation into the verifier proper.
+ * programs (shape.h) that reach past validation into the verifier proper,
+ * with calls of the map helpers on a table of maps bound at load when bit 4
+ * is set (map values the verifier proves in bounds are then accessed
+ * unchecked, so a wrong proof faults or corrupts the maps' memory).
  * Byte 1 is the length of the run's memory.
  */
 #include <errno.h>
@@ -19,13 +22,38 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "helpers/helpers.h"
 #include "isa/isa.h"
+#include "maps/maps.h"
 #include "shape.h"
 #include "uebpf/uebpf.h"
+#include "vm/vm.h"
 
 /* Loops the verifier accepted end; this only bounds a run its bug would not end. */
 #define BUDGET (1u << 22)
 #define NTYPES (UEBPF_PROG_TRACEPOINT + 1)
+
+/* The maps shaped programs name as fds 0..NMAPS-1: values of 8, 16 and 24 bytes. */
+#define NMAPS 3
+static const struct map_attr map_table[NMAPS] = {
+	{.type = 2 /* BPF_MAP_TYPE_ARRAY */, .key_size = 4, .value_size = 8, .max_entries = 4},
+	{.type = 1 /* BPF_MAP_TYPE_HASH */, .key_size = 4, .value_size = 16, .max_entries = 8},
+	{.type = 2, .key_size = 4, .value_size = 24, .max_entries = 2},
+};
+static struct map *maps[NMAPS];
+
+/* Made once per process: their contents carry over from input to input, as a real map's would. */
+static struct map *resolve_map(void *ctx, unsigned kind, int32_t imm)
+{
+	char err[256];
+
+	(void)ctx;
+	if (kind != ISA_PSEUDO_MAP_FD || imm < 0 || imm >= NMAPS)
+		return NULL;
+	if (!maps[imm] && map_create(&map_table[imm], &maps[imm], err, sizeof(err)))
+		fuzz_fail("cannot create map %d: %s", imm, err);
+	return maps[imm];
+}
 
 static void check_run(struct uebpf_vm *vm, enum uebpf_prog_type type, size_t mem_len)
 {
@@ -58,10 +86,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const void *code;
 	size_t code_len, mem_len;
 	char err[512] = "";
+	bool with_maps;
 	int ret;
 
 	if (size < 2)
 		return 0;
+	with_maps = (data[0] & 0x11) == 0x10;
 	type = (enum uebpf_prog_type)((data[0] >> 1) % NTYPES);
 	mem_len = data[1];
 	if (data[0] & 1) {
@@ -70,14 +100,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			code_len = sizeof(raw);
 		memcpy(raw, data + 2, code_len);
 		code = raw;
+	} else if (with_maps) {
+		code_len = fuzz_build_maps(data + 2, size - 2, shaped, NMAPS) * sizeof(shaped[0]);
+		code = shaped;
 	} else {
 		code_len = fuzz_build(data + 2, size - 2, shaped) * sizeof(shaped[0]);
 		code = shaped;
 	}
 	vm = uebpf_vm_create();
-	if (!vm || uebpf_vm_set_verify(vm, type) || uebpf_vm_set_insn_budget(vm, BUDGET) ||
-	    uebpf_vm_register_helper(vm, FUZZ_HELPER_MIX, "mix", fuzz_mix))
+	if (!vm || uebpf_vm_set_verify(vm, type) || uebpf_vm_set_insn_budget(vm, BUDGET))
 		fuzz_fail("cannot set up a VM");
+	/* with maps, the helpers are the real ones (mix's ID is map_lookup_elem's) */
+	if (with_maps ? helpers_register_all(vm) || vm_set_map_resolver(vm, resolve_map, NULL)
+		      : uebpf_vm_register_helper(vm, FUZZ_HELPER_MIX, "mix", fuzz_mix))
+		fuzz_fail("cannot set up the VM's helpers");
 	ret = uebpf_vm_load(vm, code, code_len, err, sizeof(err));
 	if (ret > 0 || ret < -4095)
 		fuzz_fail("load returned %d, not 0 or a negative errno", ret);

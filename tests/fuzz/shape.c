@@ -55,18 +55,68 @@ static int32_t pick_imm(const uint8_t *b)
 	}
 }
 
+#define INSN(op, d, s, o, i) \
+	((struct isa_insn){.opcode = (op), .dst = (d), .src = (s), .off = (o), .imm = (i)})
+
 /*
- * One instruction from 8 bytes at b (two slots for lddw); the slots used.
- * Fields the encoding reserves are left 0 and r10 is never written, so
- * that most programs load; jump targets are fixed by build().
+ * A map helper call from 8 bytes at b, in place of a call of mix (nmaps
+ * maps): a 4-byte key at fp-8, the map (lddw of fd 0..nmaps-1), for an
+ * update a value at fp-16 (flags 0), the call of lookup, update or delete,
+ * r1-r5 set again, and after a lookup an access through r0 (mostly
+ * null-checked, at offset 0 or any small one, of any size: the verifier
+ * must refuse what is out of bounds or unchecked). The slots used, 0
+ * without room.
  */
-static size_t shape(const uint8_t *b, struct isa_insn *out, size_t room)
+static size_t map_call(const uint8_t *b, struct isa_insn *out, size_t room, unsigned nmaps)
+{
+	static const uint32_t ids[] = {1, 2, 3, 1}; /* lookup, update, delete */
+	static const uint8_t sizes[] = {ISA_B, ISA_H, ISA_W, ISA_DW};
+	uint32_t id = ids[b[4] % 4];
+	size_t n = 0;
+
+	if (room < 18)
+		return 0;
+	out[n++] = INSN(ISA_ST | ISA_MEM | ISA_W, ISA_REG_FP, 0, -8, b[5] & 7);
+	out[n++] = INSN(ISA_ALU64 | ISA_MOV | ISA_X, 2, ISA_REG_FP, 0, 0);
+	out[n++] = INSN(ISA_ALU64 | ISA_ADD | ISA_K, 2, 0, 0, -8);
+	out[n++] = INSN(ISA_OP_LDDW, 1, ISA_PSEUDO_MAP_FD, 0, b[6] % nmaps);
+	out[n++] = INSN(0, 0, 0, 0, 0);
+	if (id == 2) {
+		out[n++] = INSN(ISA_ST | ISA_MEM | ISA_DW, ISA_REG_FP, 0, -16, (int8_t)b[7]);
+		out[n++] = INSN(ISA_ALU64 | ISA_MOV | ISA_X, 3, ISA_REG_FP, 0, 0);
+		out[n++] = INSN(ISA_ALU64 | ISA_ADD | ISA_K, 3, 0, 0, -16);
+		out[n++] = INSN(ISA_ALU64 | ISA_MOV | ISA_K, 4, 0, 0, 0);
+	}
+	out[n++] = INSN(ISA_OP_CALL, 0, 0, 0, (int32_t)id);
+	for (uint8_t r = 1; r <= 5; r++)
+		out[n++] = INSN(ISA_ALU64 | ISA_MOV | ISA_K, r, 0, 0, r * 11);
+	if (id == 1) {
+		uint8_t size = sizes[b[2] % 4];
+		int16_t off = b[3] & 4 ? (int16_t)((int8_t)b[7] % 40) : 0;
+
+		if (b[3] & 9)
+			out[n++] = INSN(ISA_JMP | ISA_JEQ | ISA_K, 0, 0, 1, 0);
+		out[n++] = b[3] & 2 ? INSN(ISA_STX | ISA_MEM | size, 0, 3, off, 0)
+				    : INSN(ISA_LDX | ISA_MEM | size, 3, 0, off, 0);
+	}
+	return n;
+}
+
+/*
+ * One instruction from 8 bytes at b (two slots for lddw; with nmaps, a
+ * quarter are map helper calls instead); the slots used. Fields the encoding reserves
+ * are left 0 and r10 is never written, so that most programs load; jump
+ * targets are fixed by build().
+ */
+static size_t shape(const uint8_t *b, struct isa_insn *out, size_t room, unsigned nmaps)
 {
 	uint8_t op = opcodes[b[0] % sizeof(opcodes)];
 	uint8_t cls = op & 7, dst = (b[1] & 15) % 11, src = (b[1] >> 4) % 11;
 	struct isa_insn in = {.opcode = op, .dst = dst, .src = src};
 	bool x = op & ISA_X;
 
+	if (nmaps && b[0] % 4 == 0)
+		return map_call(b, out, room, nmaps);
 	/* r10 is read only as a memory base, so no pointer to either engine's stack leaks */
 	if (in.dst == ISA_REG_FP && cls != ISA_ST && cls != ISA_STX)
 		in.dst = 0;
@@ -147,7 +197,7 @@ static bool is_jump(const struct isa_insn *in)
 	       !(in->opcode == (ISA_JMP | ISA_CALL) && in->src != ISA_CALL_LOCAL);
 }
 
-size_t fuzz_build(const uint8_t *data, size_t size, struct isa_insn *p)
+static size_t build(const uint8_t *data, size_t size, struct isa_insn *p, unsigned nmaps)
 {
 	bool second[FUZZ_MAX_INSNS] = {false}, local_calls = false;
 	size_t n = 0;
@@ -162,12 +212,13 @@ size_t fuzz_build(const uint8_t *data, size_t size, struct isa_insn *p)
 			p[n++] = (struct isa_insn){.opcode = ISA_ALU64 | ISA_MOV | ISA_K, .dst = r};
 
 	for (size_t i = 0; i + 8 <= size && n + 7 < FUZZ_MAX_INSNS; i += 8) {
-		size_t k = shape(data + i, p + n, FUZZ_MAX_INSNS - 7 - n);
+		size_t k = shape(data + i, p + n, FUZZ_MAX_INSNS - 7 - n, nmaps);
 
 		if (!k)
 			break;
-		if (k == 2)
-			second[n + 1] = true;
+		for (size_t j = n; j < n + k; j++)
+			if (p[j].opcode == ISA_OP_LDDW)
+				second[++j] = true;
 		n += k;
 		if (p[n - 1].opcode == (ISA_JMP | ISA_CALL) && p[n - 1].src != ISA_CALL_LOCAL) {
 			for (uint8_t r = 1; r <= 5; r++)
@@ -205,4 +256,14 @@ size_t fuzz_build(const uint8_t *data, size_t size, struct isa_insn *p)
 			p[pc].dst = 1;
 	}
 	return n;
+}
+
+size_t fuzz_build(const uint8_t *data, size_t size, struct isa_insn *p)
+{
+	return build(data, size, p, 0);
+}
+
+size_t fuzz_build_maps(const uint8_t *data, size_t size, struct isa_insn *p, unsigned nmaps)
+{
+	return build(data, size, p, nmaps);
 }

@@ -30,4 +30,12 @@ uint64_t fuzz_mix(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e);
 /* The program of an input into p (FUZZ_MAX_INSNS slots); its length in slots. */
 size_t fuzz_build(const uint8_t *data, size_t size, struct isa_insn *p);
 
+/*
+ * The same with calls of the map helpers (lookup 1, update 2, delete 3,
+ * as their kernel IDs) on maps fd 0..nmaps-1 (lddw of BPF_PSEUDO_MAP_FD)
+ * in place of calls of mix, with r10 copied into r2 (and r3) as the key's
+ * (and value's) address: for the harnesses that do not compare engines.
+ */
+size_t fuzz_build_maps(const uint8_t *data, size_t size, struct isa_insn *p, unsigned nmaps);
+
 #endif

@@ -3,16 +3,20 @@
  * Unit tests of BPF_MAP_TYPE_LPM_TRIE: attribute checks, IPv4-style
  * routing lookups, the key's own prefix length limiting a match, update
  * flags, a full trie, deletes that fold intermediate nodes, postorder
- * iteration, and a long random run checked against a brute-force model.
+ * iteration, and a long random run checked against a brute-force model;
+ * the length index that program-side lookups use (IPv6-sized keys, and
+ * its rebuild by whoever inherits the lock from a dead writer).
  */
 #include <errno.h>
 #include <linux/bpf.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "check.h"
-#include "maps/maps.h"
+#include "maps/internal.h"
 
 struct key4 {
 	uint32_t prefixlen;
@@ -220,12 +224,18 @@ static void test_against_model(void)
 			}
 			bad_delete += ret != (i >= 0 ? 0 : -ENOENT);
 			break;
-		default:
+		default: {
+			const uint32_t *pv;
+
 			k.prefixlen = 16;
 			i = model_match(&md, &k);
 			ret = map_lookup_user(m, &k, &got);
 			bad_lookup += i >= 0 ? ret || got != md.vals[i] : ret != -ENOENT;
+			/* the program side: length index, or the trie past 8 lengths */
+			pv = map_lookup(m, &k);
+			bad_lookup += i >= 0 ? !pv || *pv != md.vals[i] : pv != NULL;
 			break;
+		}
 		}
 	}
 	EXPECT(!bad_update && !bad_delete && !bad_lookup,
@@ -241,10 +251,81 @@ static void test_against_model(void)
 	map_close(m);
 }
 
+/* The length index on 16-byte keys: prefixes in both halves of the data. */
+static void test_ipv6(void)
+{
+	static const uint32_t lens[] = {0, 32, 64, 72, 127};
+	struct {
+		uint32_t prefixlen;
+		uint8_t data[16];
+	} k;
+	/* a bit flipped in the key, and the entry (value) that then matches */
+	static const struct {
+		unsigned bit, want;
+	} flips[] = {{127, 5}, {126, 4}, {70, 3}, {40, 2}, {5, 1}};
+	struct map *m = make(20, 8);
+	const uint32_t *got;
+	uint32_t v;
+
+	memset(k.data, 0x5a, sizeof(k.data));
+	for (v = 0; v < 5; v++) {
+		k.prefixlen = lens[v];
+		EXPECT_RET(map_update(m, &k, &(uint32_t){v + 1}, BPF_ANY), 0);
+	}
+	k.prefixlen = 128;
+	for (unsigned i = 0; i < sizeof(flips) / sizeof(flips[0]); i++) {
+		k.data[flips[i].bit / 8] ^= (uint8_t)(0x80 >> flips[i].bit % 8);
+		got = map_lookup(m, &k);
+		EXPECT(got && *got == flips[i].want, "bit %u flipped: %u, want %u", flips[i].bit,
+		       got ? *got : 0, flips[i].want);
+		k.data[flips[i].bit / 8] ^= (uint8_t)(0x80 >> flips[i].bit % 8);
+	}
+	k.prefixlen = 70;
+	got = map_lookup(m, &k);
+	EXPECT(got && *got == 3, "a /70 key matches the /64: %u", got ? *got : 0);
+	map_close(m);
+}
+
+/*
+ * A writer killed between the trie and the length index: the child takes
+ * the lock, empties the index as a half-done change could, and dies with
+ * the lock. The next lookup inherits the lock and rebuilds the index.
+ */
+static void test_dead_writer(void)
+{
+	struct map *m = make(8, 16);
+	struct map_lock *lock = (struct map_lock *)((uint8_t *)m->base + m->layout.lpm.lock_off);
+	int status = -1;
+	pid_t pid;
+
+	add(m, ip(10, 0, 0, 0, 8), 1);
+	add(m, ip(10, 1, 0, 0, 16), 2);
+	pid = fork();
+	REQUIRE(pid >= 0, "fork");
+	if (!pid) {
+		map_lock(lock);
+		m->shm->state.lpm.seq |= 1;
+		for (uint32_t b = 0; b < m->layout.lpm.n_buckets; b++)
+			m->buckets[b] = MAP_NIL;
+		memset(m->shm->state.lpm.lens, 0, sizeof(m->shm->state.lpm.lens));
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	EXPECT(WIFEXITED(status), "the child ended: %d", status);
+	EXPECT(route(m, ip(10, 1, 2, 3, 32)) == 2, "10.1.2.3 via /16 after the writer died");
+	EXPECT(m->shm->state.lpm.seq % 2 == 0, "sequence count even again: %u",
+	       m->shm->state.lpm.seq);
+	EXPECT(route(m, ip(10, 2, 0, 0, 32)) == 1, "10.2.0.0 via /8, from the rebuilt index");
+	EXPECT(route(m, ip(11, 0, 0, 0, 32)) == 0, "11.0.0.0 matches nothing");
+	map_close(m);
+}
+
 int main(void)
 {
 	test_attrs();
 	test_routes();
 	test_against_model();
+	test_ipv6();
+	test_dead_writer();
 	return check_summary();
 }

@@ -39,6 +39,22 @@ const struct rule_case rule_cases[] = {
 	 "jgt %r3, %r2, +1\nmov32 %r4, 0\nadd32 %r0, %r4\nadd %r2, 1\njlt %r2, 300, l\n"
 	 "exit\n"},
 	/*
+	 * The same for 5000 iterations, each splitting on unknown data: the
+	 * state at the loop head differs in the counter every time, so only a
+	 * state every few iterations is kept, as the kernel does; before, a
+	 * cap of states per instruction made loops past ~1100 iterations
+	 * explode.
+	 */
+	{"loop-split-5000", SF, 1, NULL,
+	 "mov %r0, 0\nmov %r2, 0\nl:\nldxw %r3, [%r1+0]\nmov32 %r4, 8\n"
+	 "jgt %r3, %r2, +1\nmov32 %r4, 0\nadd32 %r0, %r4\nadd %r2, 1\njlt %r2, 5000, l\n"
+	 "exit\n"},
+	/* a stack slot spilled and filled in each iteration, dead at the loop head */
+	{"loop-split-spill-3000", SF, 1, NULL,
+	 "mov %r0, 0\nmov %r2, 0\nl:\nldxw %r3, [%r1+0]\nstxdw [%r10-8], %r3\n"
+	 "ldxdw %r4, [%r10-8]\njgt %r4, %r2, +1\nmov32 %r4, 0\nadd32 %r0, %r4\n"
+	 "stxdw [%r10-16], %r0\nadd %r2, 1\njlt %r2, 3000, l\nexit\n"},
+	/*
 	 * Such a count reaching a branch (then a use as an address) after the
 	 * loop is compared: 20 iterations, so that exact counts fit the budget.
 	 */

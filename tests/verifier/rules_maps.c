@@ -388,6 +388,8 @@ const struct rule_case rule_map_cases[] = {
 	 "ldxdw %r0, [%r1+8192]\nexit\n"},
 	{"tracepoint-misaligned", TP, 0, "invalid bpf_context access",
 	 "ldxdw %r0, [%r1+4]\nexit\n"},
+	{"tracepoint-common-pid", TP, 0, "invalid bpf_context access",
+	 "ldxw %r0, [%r1+4]\nexit\n"},
 };
 
 const unsigned rule_map_ncases = sizeof(rule_map_cases) / sizeof(rule_map_cases[0]);

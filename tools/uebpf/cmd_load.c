@@ -2,7 +2,7 @@
 /*
  * uebpf load [--registry NAME] CMD ARGS...: run a libbpf-based loader with
  * libuebpf-shim.so preloaded and the registry in UEBPF_REGISTRY, so that its
- * bpf() and uprobe perf_event_open calls go to uebpf and what it attaches
+ * bpf() and uprobe and syscall tracepoint perf_event_open calls go to uebpf and what it attaches
  * goes into the registry, for the agents of `uebpf start` and `uebpf
  * attach`. The loader becomes this process (exec): it goes on reading its
  * maps and ring buffers as with the kernel, and its exit status is ours.
@@ -17,10 +17,11 @@ static const char load_help[] =
 	"Usage: uebpf load [--registry NAME] CMD [ARGS...]\n"
 	"\n"
 	"Run a libbpf-based loader with its bpf() calls answered by uebpf: maps,\n"
-	"programs and uprobe attachments go into the registry NAME (a name, or a\n"
-	"directory path; default $UEBPF_REGISTRY, else 'default'), where `uebpf\n"
-	"start` and `uebpf attach` find them. The loader keeps its maps and ring\n"
-	"buffers as with the kernel; an attachment lasts while the loader holds it.\n";
+	"programs, uprobe and syscall tracepoint attachments go into the registry\n"
+	"NAME (a name, or a directory path; default $UEBPF_REGISTRY, else\n"
+	"'default'), where `uebpf start` and `uebpf attach` find them. The loader\n"
+	"keeps its maps and ring buffers as with the kernel; an attachment lasts\n"
+	"while the loader holds it.\n";
 
 int cmd_load(int argc, char **argv)
 {

@@ -4,7 +4,7 @@
  * one-command form of `uebpf load` + `uebpf start`. This process is the
  * loader: libbpf loads OBJ through the emulation (this executable's
  * syscall() routes it) with a registry of its own, and auto-attaches its
- * uprobe programs there; then CMD runs with the agent preloaded. While it
+ * uprobe and syscall tracepoint programs there; then CMD runs with the agent preloaded. While it
  * runs, trace_printk lines (the registry's trace file) and ring buffer
  * records are printed as they come; when it ends, every map (--hist: MAP
  * as a power-of-two histogram); the exit status is CMD's. The registry is
@@ -39,9 +39,12 @@ static const char trace_help[] =
 	"Usage: uebpf trace OBJ [--engine E] [--prog NAME]... [--hist MAP] -- CMD [ARGS...]\n"
 	"\n"
 	"Load the BPF object OBJ, attach its uprobe and uretprobe programs (by\n"
-	"their section names, SEC(\"uprobe/BINARY:FUNCTION\"); only the NAMEd ones\n"
-	"with --prog), run CMD with them, printing trace_printk lines and ring\n"
-	"buffer records as they come and every map at the end. --hist MAP prints\n"
+	"their section names, SEC(\"uprobe/BINARY:FUNCTION\")) and its syscall\n"
+	"tracepoints (SEC(\"tracepoint/syscalls/sys_enter_NAME\"), _exit_NAME,\n"
+	"raw_syscalls/sys_enter|sys_exit, raw_tp/ and tp_btf/sys_enter|sys_exit);\n"
+	"only the NAMEd ones with --prog), run CMD with them, printing\n"
+	"trace_printk lines and ring buffer records as they come and every map\n"
+	"at the end. --hist MAP prints\n"
 	"MAP, whose keys are log2 buckets (u32) and values counts (u64), as a\n"
 	"histogram instead. Programs run in CMD on engine E (interp, jit or aot;\n"
 	"jit by default). The exit status is CMD's.\n";
@@ -62,10 +65,19 @@ static int print_warnings(enum libbpf_print_level level, const char *fmt, va_lis
 	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
 }
 
+/* uprobes, and the syscall tracepoints of src/systp in each form libbpf attaches */
 static bool is_uprobe(const struct bpf_program *p)
 {
+	static const char *const tracepoints[] = {
+		"tracepoint/syscalls/",	    "tracepoint/raw_syscalls/", "tp/syscalls/",
+		"tp/raw_syscalls/",	    "raw_tp/sys_enter",		"raw_tp/sys_exit",
+		"raw_tracepoint/sys_enter", "raw_tracepoint/sys_exit",	"tp_btf/sys_enter",
+		"tp_btf/sys_exit"};
 	const char *sec = bpf_program__section_name(p);
 
+	for (size_t i = 0; i < sizeof(tracepoints) / sizeof(tracepoints[0]); i++)
+		if (!strncmp(sec, tracepoints[i], strlen(tracepoints[i])))
+			return true;
 	return bpf_program__type(p) == BPF_PROG_TYPE_KPROBE &&
 	       (!strncmp(sec, "uprobe", 6) || !strncmp(sec, "uretprobe", 9));
 }
@@ -86,7 +98,9 @@ static int check_names(struct bpf_object *obj, char **only, int nonly)
 		if (p && is_uprobe(p))
 			continue;
 		if (p)
-			return cli_error("trace", "program %s (SEC(\"%s\")) is not a uprobe",
+			return cli_error("trace",
+					 "program %s (SEC(\"%s\")) is not a uprobe or syscall "
+					 "tracepoint",
 					 only[i], bpf_program__section_name(p));
 		fprintf(stderr, "uebpf trace: no program '%s'; the object has:", only[i]);
 		bpf_object__for_each_program(p, obj) fprintf(stderr, " %s", bpf_program__name(p));
@@ -110,7 +124,9 @@ static int attach_all(struct trace *t, char **only, int nonly)
 		if (!wanted(name, only, nonly))
 			continue;
 		if (!is_uprobe(p)) {
-			fprintf(stderr, "uebpf trace: skipping %s (SEC(\"%s\")): not a uprobe\n",
+			fprintf(stderr,
+				"uebpf trace: skipping %s (SEC(\"%s\")): not a uprobe or syscall "
+				"tracepoint\n",
 				name, sec);
 			continue;
 		}
@@ -129,7 +145,8 @@ static int attach_all(struct trace *t, char **only, int nonly)
 		t->nlinks++;
 	}
 	if (!t->nlinks)
-		return cli_error("trace", "%s has no uprobe programs to attach",
+		return cli_error("trace",
+				 "%s has no uprobe or syscall tracepoint programs to attach",
 				 bpf_object__name(t->obj));
 	return CLI_OK;
 }
