@@ -6,15 +6,25 @@
 
 #include "sigchain.h"
 
-int sigchain_install(struct sigchain *c, void (*fn)(int, siginfo_t *, void *))
+static int install(struct sigchain *c, void (*fn)(int, siginfo_t *, void *), int flags)
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = fn;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK | SA_RESTART;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART | flags;
 	sigemptyset(&sa.sa_mask);
 	return sigaction(c->sig, &sa, &c->prev) ? -errno : 0;
+}
+
+int sigchain_install(struct sigchain *c, void (*fn)(int, siginfo_t *, void *))
+{
+	return install(c, fn, SA_NODEFER);
+}
+
+int sigchain_install_async(struct sigchain *c, void (*fn)(int, siginfo_t *, void *))
+{
+	return install(c, fn, 0);
 }
 
 void sigchain_forward(const struct sigchain *c, int sig, siginfo_t *si, void *uc)

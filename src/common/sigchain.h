@@ -21,6 +21,12 @@ struct sigchain {
  * Returns 0 or a negative errno.
  */
 int sigchain_install(struct sigchain *c, void (*fn)(int, siginfo_t *, void *));
+/*
+ * The same for a signal sent on purpose (a fence, a request to every
+ * thread), without SA_NODEFER: one that comes while the thread still runs
+ * the handler waits for its return.
+ */
+int sigchain_install_async(struct sigchain *c, void (*fn)(int, siginfo_t *, void *));
 
 /*
  * For a signal that is not ours: the previous handler runs; with no handler,

@@ -197,21 +197,15 @@ static pthread_once_t fence_once = PTHREAD_ONCE_INIT;
 static int fence_ret;
 
 /*
- * Installed by hand rather than by sigchain_install: without SA_NODEFER, a
- * round's signal that comes while the thread still runs the handler of the
- * round before waits for that handler's return, so that it sees the
- * thread's own position rather than the handler's.
+ * Without SA_NODEFER (sigchain_install_async), a round's signal that comes
+ * while the thread still runs the handler of the round before waits for
+ * that handler's return, so that it sees the thread's own position rather
+ * than the handler's.
  */
 static void fence_init(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = fence_handler;
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
 	fence_chain.sig = PROBE_FENCE_SIG;
-	fence_ret = sigaction(PROBE_FENCE_SIG, &sa, &fence_chain.prev) ? -errno : 0;
+	fence_ret = sigchain_install_async(&fence_chain, fence_handler);
 }
 
 int probe_fence(uintptr_t addr, size_t len)

@@ -104,19 +104,14 @@ static bool record_ok(const struct tail_file *f)
 
 int reg_for_each_tail(struct reg *r, reg_tail_fn fn, void *ctx, char *err, size_t err_len)
 {
-	int dfd = openat(r->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
+	int ret = 0;
 	struct tail_file f;
 	struct dirent *e;
 	DIR *d;
 
-	d = dfd < 0 ? NULL : fdopendir(dfd);
-	if (!d) {
-		ret = -errno;
-		if (dfd >= 0)
-			close(dfd);
-		errbuf_set(err, err_len, "registry %s: %s", r->path, strerror(-ret));
+	d = reg_opendir(r, &ret, err, err_len);
+	if (!d)
 		return ret;
-	}
 	while (!ret && (e = readdir(d))) {
 		int fd;
 

@@ -119,20 +119,29 @@ int reg_dirfd(const struct reg *r)
 	return r->dirfd;
 }
 
+DIR *reg_opendir(struct reg *r, int *ret, char *err, size_t err_len)
+{
+	int fd = openat(r->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+
+	if (d)
+		return d;
+	*ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	errbuf_set(err, err_len, "registry %s: %s", r->path, strerror(-*ret));
+	return NULL;
+}
+
 int reg_remove(struct reg *r, char *err, size_t err_len)
 {
-	int fd = fcntl(r->dirfd, F_DUPFD_CLOEXEC, 0), ret = 0;
 	struct dirent *e;
+	int ret = 0;
 	DIR *d;
 
-	d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		ret = -errno;
-		if (fd >= 0)
-			close(fd);
-		errbuf_set(err, err_len, "registry %s: %s", r->path, strerror(errno));
+	d = reg_opendir(r, &ret, err, err_len);
+	if (!d)
 		return ret;
-	}
 	while ((e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
 		    unlinkat(r->dirfd, e->d_name, 0) < 0 && !ret)

@@ -98,14 +98,8 @@ static int thread_ret;
 
 static void thread_sig_init(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = thread_handler;
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
 	thread_chain.sig = SH_THREAD_SIG;
-	thread_ret = sigaction(SH_THREAD_SIG, &sa, &thread_chain.prev) ? -errno : 0;
+	thread_ret = sigchain_install_async(&thread_chain, thread_handler);
 }
 
 int sh_signal_others(int tag)
