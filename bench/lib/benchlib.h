@@ -3,8 +3,9 @@
  * benchlib: what uebpf's benchmarks share, the core `uebpf-bench` and the
  * suite runner behind `uebpf bench` alike: the thread CPU clock they time
  * with, the statistics of their samples (median, mean, stddev, p95, min;
- * the Mann-Whitney U test), the machine's description, and the small
- * pieces of their tables and CSV files.
+ * the Mann-Whitney U test), the machine's description, the small pieces
+ * of their tables and CSV files, and the files they read to attach the
+ * kernel's probes.
  */
 #ifndef UEBPF_BENCHLIB_H
 #define UEBPF_BENCHLIB_H
@@ -49,6 +50,12 @@ const char *benchlib_compiler(void);
 
 /* A table's ratio column: " %9.2f", or " -" aligned where there is no reference (NAN). */
 void benchlib_print_ratio(FILE *f, double ratio);
+
+/* path's content (a sysfs or tracefs file) into buf, NUL-terminated. Returns 0 or -errno. */
+int benchlib_read_file(const char *path, char *buf, size_t len);
+
+/* The offset in the main executable's file of addr, which it maps: what a uprobe names. */
+int benchlib_exe_file_offset(const void *addr, uint64_t *off);
 
 /* mkdir -p of the directory part of path. Returns 0 or -errno. */
 int benchlib_make_parent(const char *path);

@@ -17,7 +17,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <link.h>
 #include <limits.h>
 #include <linux/bpf.h>
 #include <stdarg.h>
@@ -202,26 +201,6 @@ static int read_hits(struct suite_obj *o, uint64_t *hits)
 	return 0;
 }
 
-/* The file offset of the address in *arg, when the main executable maps it. */
-static int file_offset(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	uintptr_t *a = arg;
-
-	(void)size;
-	if (*info->dlpi_name)
-		return 0;
-	for (unsigned i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-
-		if (ph->p_type == PT_LOAD && *a >= lo && *a < lo + ph->p_filesz) {
-			*a = *a - lo + ph->p_offset;
-			return 1;
-		}
-	}
-	return 0;
-}
-
 /*
  * What a uprobe test needs besides the load: the .bss of its object, where
  * its probe counts hits, and where the victim lies in this executable's file
@@ -229,10 +208,10 @@ static int file_offset(struct dl_phdr_info *info, size_t size, void *arg)
  */
 static int hook_prepare(struct suite_obj *o, const struct suite_test *t, char *err, size_t err_len)
 {
-	uintptr_t off = (uintptr_t)suite_victim;
 	struct bpf_map *m;
+	uint64_t off;
 
-	if (dl_iterate_phdr(file_offset, &off) != 1) {
+	if (benchlib_exe_file_offset((const void *)suite_victim, &off)) {
 		errbuf_set(err, err_len, "test '%s': %s is not in this executable's file", t->name,
 			   SUITE_VICTIM);
 		return -ENOENT;

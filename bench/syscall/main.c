@@ -45,6 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchlib.h"
 #include "syshook/syshook.h"
 #include "uebpf/uebpf.h"
 
@@ -236,21 +237,6 @@ struct tp_ctx {
 
 static char kernel_skip[320];
 
-static int read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	return 0;
-}
-
 static const char *tracefs(void)
 {
 	static const char *const dirs[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
@@ -297,7 +283,7 @@ static int kernel_attach(const char *event, int prog_fd)
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/events/%s/id", dir, event);
-	if (read_file(path, buf, sizeof(buf))) {
+	if (benchlib_read_file(path, buf, sizeof(buf))) {
 		snprintf(kernel_skip, sizeof(kernel_skip), "no %s", path);
 		return -1;
 	}

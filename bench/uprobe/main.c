@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <link.h>
 #include <linux/bpf.h>
 #include <linux/perf_event.h>
 #include <stdbool.h>
@@ -41,6 +40,7 @@
 #include "vm/vm.h"
 
 #include "bench_uprobe.h"
+#include "benchlib.h"
 #include "probe/probe_internal.h"
 
 #define SLICE_NS 10000000.0
@@ -256,40 +256,6 @@ static long embedded_call(long a)
 
 static char kernel_skip[256];
 
-static int read_sysfs(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	return 0;
-}
-
-static int file_offset(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	uintptr_t *a = arg;
-
-	(void)size;
-	if (*info->dlpi_name)
-		return 0;
-	for (unsigned i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-
-		if (ph->p_type == PT_LOAD && *a >= lo && *a < lo + ph->p_filesz) {
-			*a = *a - lo + ph->p_offset;
-			return 1;
-		}
-	}
-	return 0;
-}
-
 static int kernel_prog(const struct bpf_insn *insns, size_t n)
 {
 	static char log[4096];
@@ -308,19 +274,19 @@ static int kernel_attach(victim_fn fn, int prog, int ret)
 {
 	struct perf_event_attr attr;
 	char buf[64], exe[PATH_MAX];
-	uintptr_t off = (uintptr_t)fn;
+	uint64_t off = (uintptr_t)fn;
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	int type, bit = 0, fd;
 
-	if (n <= 0 || read_sysfs("/sys/bus/event_source/devices/uprobe/type", buf, sizeof(buf))) {
+	if (n <= 0 || benchlib_read_file("/sys/bus/event_source/devices/uprobe/type", buf, sizeof(buf))) {
 		snprintf(kernel_skip, sizeof(kernel_skip), "no uprobe PMU in this kernel");
 		return -1;
 	}
 	exe[n] = '\0';
 	type = atoi(buf);
-	if (!read_sysfs("/sys/bus/event_source/devices/uprobe/format/retprobe", buf, sizeof(buf)))
+	if (!benchlib_read_file("/sys/bus/event_source/devices/uprobe/format/retprobe", buf, sizeof(buf)))
 		sscanf(buf, "config:%d", &bit);
-	dl_iterate_phdr(file_offset, &off);
+	benchlib_exe_file_offset((const void *)fn, &off);
 	memset(&attr, 0, sizeof(attr));
 	attr.size = sizeof(attr);
 	attr.type = (unsigned)type;
