@@ -41,6 +41,7 @@
 
 #include "bench_uprobe.h"
 #include "benchlib.h"
+#include "common/vecstate.h"
 #include "probe/probe_internal.h"
 
 #define SLICE_NS 10000000.0
@@ -213,14 +214,14 @@ static void uebpf_row(const char *name, victim_fn fn, struct uebpf_vm *vm, int k
  */
 static void xmm_only_rows(struct uebpf_vm *vm)
 {
-	uint32_t mode = probe_xstate_mode;
+	uint32_t mode = vecstate_mode;
 
-	if (mode == PROBE_XSTATE_SSE)
+	if (mode == VECSTATE_SSE)
 		return;
-	probe_xstate_mode = PROBE_XSTATE_SSE;
+	vecstate_mode = VECSTATE_SSE;
 	uebpf_row("uebpf uprobe (push), xmm only", bench_push, vm, 0);
 	uebpf_row("uebpf uretprobe (push), xmm only", bench_push, vm, 1);
-	probe_xstate_mode = mode;
+	vecstate_mode = mode;
 }
 
 static const struct row *find(const char *name);
@@ -233,10 +234,10 @@ static void xstate_cost(void)
 	const struct row *r = find("uebpf uretprobe (push)"),
 			 *rx = find("uebpf uretprobe (push), xmm only");
 
-	if (!e || !ex || !r || !rx || probe_xstate_mode > PROBE_XSTATE_AVX512)
+	if (!e || !ex || !r || !rx || vecstate_mode > VECSTATE_AVX512)
 		return;
 	printf("  saving %s instead of xmm0-15: +%.1f ns at entry, +%.1f ns at return\n",
-	       saved[probe_xstate_mode], e->ns - ex->ns, r->ns - rx->ns);
+	       saved[vecstate_mode], e->ns - ex->ns, r->ns - rx->ns);
 }
 
 /* The embedded call: the program run through the API with a pt_regs, as a probe would. */

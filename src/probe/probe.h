@@ -21,7 +21,7 @@
  * Vector state: the trampolines save every vector register the CPU has
  * (zmm0-31 and k0-7 with AVX-512, ymm0-15 with AVX, else xmm0-15; at a
  * return the two that may hold the return value), so a probe at any
- * offset, and a return probe, keep them all (probe_xstate.c). C++
+ * offset, and a return probe, keep them all (common/vecstate.c). C++
  * exceptions may unwind through functions with a return probe: the
  * unwinder's entry points are hooked to put the original return addresses
  * back first (probe_unwind.c), and a call among the displaced instructions

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "common/errbuf.h"
+#include "common/vecstate.h"
 #include "jit/jit.h"
 #include "probe_internal.h"
 
@@ -235,7 +236,7 @@ int probe_attach(void *addr, enum probe_kind kind, probe_fn fn, void *ctx, struc
 	ret = probe_trap_install(err, err_len);
 	if (ret)
 		return ret;
-	probe_xstate_setup();
+	vecstate_setup();
 	p = malloc(sizeof(*p));
 	if (!p) {
 		errbuf_set(err, err_len, "out of memory");

@@ -23,11 +23,6 @@
 /* The return address probe_entry_common finds on its stack, less this, is the site slot. */
 #define PROBE_STUB_SITE_BACK 19
 
-/* probe_xstate_mode: the vector registers the trampolines save (probe_xstate.c) */
-#define PROBE_XSTATE_SSE 0    /* xmm0-15 (xmm0-1 at return): no AVX */
-#define PROBE_XSTATE_AVX 1    /* ymm0-15 (ymm0-1) */
-#define PROBE_XSTATE_AVX512 2 /* zmm0-31 and k0-7 (zmm0-1) */
-
 #ifndef __ASSEMBLER__
 
 #include <asm/ptrace.h>
@@ -103,15 +98,6 @@ void probe_unwind_setup(void);
  * probes' contexts).
  */
 void probe_sync_threads(void);
-
-/*
- * probe_xstate.c: the registers the trampolines save, set once by
- * probe_xstate_setup (before the first patch). The benchmark and the tests
- * set it back to PROBE_XSTATE_SSE to measure what saving costs and to see
- * the damage it prevents.
- */
-extern uint32_t probe_xstate_mode;
-void probe_xstate_setup(void);
 
 /* probe_tramp.S */
 void probe_entry_common(void);

@@ -14,13 +14,14 @@
  * probe_dispatch_return gives the original back, which this routine then
  * jumps to (r11 is the one register it does not restore).
  *
- * Vector state (probe_xstate.c says what and why), by probe_xstate_mode:
+ * Vector state (common/vecstate.c says what and why), by vecstate_mode:
  * with AVX-512, zmm0-31 and k0-7 are saved on entry and zmm0-1 on return
  * (the return value; the rest is dead across a call); with AVX, ymm0-15
  * and ymm0-1; then vzeroupper, so the C code runs with clean upper
  * halves. Without AVX, movaps of xmm0-15 and xmm0-1. Each is a 64-byte
  * aligned area below the stack pointer.
  */
+#include "common/vecstate.h"
 #include "probe_internal.h"
 
 #define PT_REGS_SIZE 168
@@ -29,10 +30,6 @@
 #define PT_SP 152
 #define USER_CS 0x33
 #define USER_SS 0x2b
-#define ZMM_AREA (32 * 64 + 8 * 8) /* zmm0-31, k0-7 */
-#define YMM_AREA (16 * 32)
-
-	.hidden probe_xstate_mode
 
 /* Pushes the registers in the order of struct pt_regs, from ss down to r15. */
 .macro save_regs
@@ -80,54 +77,6 @@
 	sahf
 .endm
 
-/* With rsp 64-byte aligned: reserve the area and save zmm0-(\n-1) (and k0-7 if \k). */
-.macro save_zmm n, k
-	subq $ZMM_AREA, %rsp
-	.irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	.if \r < \n
-	vmovdqu64 %zmm\r, \r * 64(%rsp)
-	.endif
-	.endr
-	.if \k
-	.irp r, 0,1,2,3,4,5,6,7
-	kmovq %k\r, 32 * 64 + \r * 8(%rsp)
-	.endr
-	.endif
-	vzeroupper
-.endm
-
-.macro restore_zmm n, k
-	.irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	.if \r < \n
-	vmovdqu64 \r * 64(%rsp), %zmm\r
-	.endif
-	.endr
-	.if \k
-	.irp r, 0,1,2,3,4,5,6,7
-	kmovq 32 * 64 + \r * 8(%rsp), %k\r
-	.endr
-	.endif
-.endm
-
-/* The same for ymm0-(\n-1). */
-.macro save_ymm n
-	subq $YMM_AREA, %rsp
-	.irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
-	.if \r < \n
-	vmovdqu %ymm\r, \r * 32(%rsp)
-	.endif
-	.endr
-	vzeroupper
-.endm
-
-.macro restore_ymm n
-	.irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
-	.if \r < \n
-	vmovdqu \r * 32(%rsp), %ymm\r
-	.endif
-	.endr
-.endm
-
 /* Pops what save_regs pushed; the flags stay as they are (restore_flags sets them). */
 .macro restore_regs
 	popq %r15
@@ -159,59 +108,11 @@ probe_entry_common:
 	leaq PT_REGS_SIZE + 8 + 128(%rsp), %rax
 	movq %rax, PT_SP(%rsp)
 	movq %rsp, %rbx /* callee-saved: holds pt_regs across the call */
-	andq $-64, %rsp
 	cld /* the ABI's direction flag, which code inside a function may have set */
 	movq PT_REGS_SIZE(%rbx), %rdi
 	movq -PROBE_STUB_SITE_BACK(%rdi), %rdi
 	movq %rbx, %rsi
-	cmpl $PROBE_XSTATE_AVX, probe_xstate_mode(%rip)
-	jb .Lentry_sse
-	je .Lentry_avx
-	save_zmm 32, 1
-	call probe_dispatch_entry@PLT
-	restore_zmm 32, 1
-	jmp .Lentry_out
-.Lentry_avx:
-	save_ymm 16
-	call probe_dispatch_entry@PLT
-	restore_ymm 16
-	jmp .Lentry_out
-.Lentry_sse:
-	subq $256, %rsp
-	movaps %xmm0, 0(%rsp)
-	movaps %xmm1, 16(%rsp)
-	movaps %xmm2, 32(%rsp)
-	movaps %xmm3, 48(%rsp)
-	movaps %xmm4, 64(%rsp)
-	movaps %xmm5, 80(%rsp)
-	movaps %xmm6, 96(%rsp)
-	movaps %xmm7, 112(%rsp)
-	movaps %xmm8, 128(%rsp)
-	movaps %xmm9, 144(%rsp)
-	movaps %xmm10, 160(%rsp)
-	movaps %xmm11, 176(%rsp)
-	movaps %xmm12, 192(%rsp)
-	movaps %xmm13, 208(%rsp)
-	movaps %xmm14, 224(%rsp)
-	movaps %xmm15, 240(%rsp)
-	call probe_dispatch_entry@PLT
-	movaps 0(%rsp), %xmm0
-	movaps 16(%rsp), %xmm1
-	movaps 32(%rsp), %xmm2
-	movaps 48(%rsp), %xmm3
-	movaps 64(%rsp), %xmm4
-	movaps 80(%rsp), %xmm5
-	movaps 96(%rsp), %xmm6
-	movaps 112(%rsp), %xmm7
-	movaps 128(%rsp), %xmm8
-	movaps 144(%rsp), %xmm9
-	movaps 160(%rsp), %xmm10
-	movaps 176(%rsp), %xmm11
-	movaps 192(%rsp), %xmm12
-	movaps 208(%rsp), %xmm13
-	movaps 224(%rsp), %xmm14
-	movaps 240(%rsp), %xmm15
-.Lentry_out:
+	VECSTATE_CALL probe_dispatch_entry@PLT, 32, 1
 	restore_flags
 	movq %rbx, %rsp
 	restore_regs
@@ -228,31 +129,9 @@ probe_return_tramp:
 	leaq PT_REGS_SIZE + 8(%rsp), %rax
 	movq %rax, PT_SP(%rsp)
 	movq %rsp, %rbx
-	andq $-64, %rsp
 	movq %rbx, %rdi
-	cmpl $PROBE_XSTATE_AVX, probe_xstate_mode(%rip)
-	jb .Lreturn_sse
-	je .Lreturn_avx
-	save_zmm 2, 0
-	call probe_dispatch_return@PLT
+	VECSTATE_CALL probe_dispatch_return@PLT, 2, 0
 	movq %rax, PT_REGS_SIZE(%rbx)
-	restore_zmm 2, 0
-	jmp .Lreturn_out
-.Lreturn_avx:
-	save_ymm 2
-	call probe_dispatch_return@PLT
-	movq %rax, PT_REGS_SIZE(%rbx)
-	restore_ymm 2
-	jmp .Lreturn_out
-.Lreturn_sse:
-	subq $32, %rsp
-	movaps %xmm0, 0(%rsp)
-	movaps %xmm1, 16(%rsp)
-	call probe_dispatch_return@PLT
-	movq %rax, PT_REGS_SIZE(%rbx)
-	movaps 0(%rsp), %xmm0
-	movaps 16(%rsp), %xmm1
-.Lreturn_out:
 	/* no restore_flags: flags carry nothing out of a function (System V ABI) */
 	movq %rbx, %rsp
 	restore_regs

@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 
 #include "common/errbuf.h"
+#include "common/vecstate.h"
 #include "syshook_internal.h"
 
 bool sh_use_sud, sh_use_rewrite;
@@ -141,6 +142,7 @@ static int install(void)
 	int ret;
 
 	read_mode();
+	vecstate_setup();
 	set_masked(sh_use_sud);
 	ret = sh_gate_init(err, sizeof(err));
 	if (!ret && sh_use_rewrite)

@@ -4,53 +4,13 @@
  * only code whose system calls SUD lets through), the common entry of the
  * rewritten sites and the hook of the clone stubs.
  *
- * Vector state: xmm0-15 are saved around C code (a site inside a function
- * may have any of them live: the system call ABI preserves them); the
- * upper halves of ymm/zmm are not (as in src/probe: xsave would cost more
- * than the whole hook; glibc's AVX string functions, called by callbacks,
- * end with vzeroupper).
+ * Vector state: every vector register is saved around C code, as the
+ * probes do (common/vecstate.h): a site inside a function may have any of
+ * them live, since the system call ABI preserves them, and callbacks run
+ * glibc's AVX string functions, which end with vzeroupper.
  */
+#include "common/vecstate.h"
 #include "syshook_internal.h"
-
-.macro save_xmm
-	subq $256, %rsp
-	andq $-16, %rsp
-	movaps %xmm0, 0(%rsp)
-	movaps %xmm1, 16(%rsp)
-	movaps %xmm2, 32(%rsp)
-	movaps %xmm3, 48(%rsp)
-	movaps %xmm4, 64(%rsp)
-	movaps %xmm5, 80(%rsp)
-	movaps %xmm6, 96(%rsp)
-	movaps %xmm7, 112(%rsp)
-	movaps %xmm8, 128(%rsp)
-	movaps %xmm9, 144(%rsp)
-	movaps %xmm10, 160(%rsp)
-	movaps %xmm11, 176(%rsp)
-	movaps %xmm12, 192(%rsp)
-	movaps %xmm13, 208(%rsp)
-	movaps %xmm14, 224(%rsp)
-	movaps %xmm15, 240(%rsp)
-.endm
-
-.macro restore_xmm
-	movaps 0(%rsp), %xmm0
-	movaps 16(%rsp), %xmm1
-	movaps 32(%rsp), %xmm2
-	movaps 48(%rsp), %xmm3
-	movaps 64(%rsp), %xmm4
-	movaps 80(%rsp), %xmm5
-	movaps 96(%rsp), %xmm6
-	movaps 112(%rsp), %xmm7
-	movaps 128(%rsp), %xmm8
-	movaps 144(%rsp), %xmm9
-	movaps 160(%rsp), %xmm10
-	movaps 176(%rsp), %xmm11
-	movaps 192(%rsp), %xmm12
-	movaps 208(%rsp), %xmm13
-	movaps 224(%rsp), %xmm14
-	movaps 240(%rsp), %xmm15
-.endm
 
 	.text
 
@@ -136,10 +96,8 @@ syshook_fast_entry:
 	pushq %rsi
 	pushq %rdi
 	movq %rsp, %rsi
-	save_xmm
 	movq %rax, %rdi
-	call syshook_fast_dispatch
-	restore_xmm
+	VECSTATE_CALL syshook_fast_dispatch, 32, 1
 	movq %rdx, %r11
 	leaq -48(%rbp), %rsp
 	popq %rdi
@@ -178,14 +136,12 @@ syshook_clone_hook:
 	pushq %rcx
 	pushq %r11
 	pushfq
-	save_xmm
 	movq 8(%rbp), %rdi
 	subq $SH_STUB_CALL_RET, %rdi
 	movq %rax, %rsi
 	leaq -48(%rbp), %rdx
 	cld
-	call syshook_after_clone
-	restore_xmm
+	VECSTATE_CALL syshook_after_clone, 32, 1
 	leaq -80(%rbp), %rsp
 	popfq
 	popq %r11

@@ -20,6 +20,7 @@
 
 #include "check.h"
 #include "probe/probe.h"
+#include "common/vecstate.h"
 #include "probe/probe_internal.h"
 
 #define SLOTS 32
@@ -170,12 +171,12 @@ int main(void)
 	avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
 	test_mode("saved state", true);
 	printf("%s; trampoline mode %u\n", avx512 ? "AVX-512: zmm0-31, k1-7" : "AVX2: ymm0-15",
-	       probe_xstate_mode);
-	mode = probe_xstate_mode;
-	REQUIRE(mode != PROBE_XSTATE_SSE, "the trampolines do not save AVX state");
-	probe_xstate_mode = PROBE_XSTATE_SSE;
+	       vecstate_mode);
+	mode = vecstate_mode;
+	REQUIRE(mode != VECSTATE_SSE, "the trampolines do not save AVX state");
+	vecstate_mode = VECSTATE_SSE;
 	test_mode("xmm only (the check must see the damage)", false);
-	probe_xstate_mode = mode;
+	vecstate_mode = mode;
 	test_mode("saved state again", true);
 	return check_summary();
 }

@@ -232,6 +232,79 @@ static void *thread_calls(void *arg)
 	return NULL;
 }
 
+/* A callback that clears every ymm register, as AVX code may (glibc's end with vzeroupper). */
+static void on_enter_clobber(void *ctx, long nr, const unsigned long args[6], long ret)
+{
+	(void)ctx, (void)nr, (void)args, (void)ret;
+	__asm__ volatile("vzeroall" : : : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+}
+
+/*
+ * The whole of ymm0-15 survives a hooked system call (the system call ABI
+ * keeps every vector register), at a rewritten site of this binary.
+ */
+static void test_vectors(void)
+{
+	uint8_t in[16][32], out[16][32];
+	struct syshook *h;
+	char err[256];
+	long ret;
+
+	if (!__builtin_cpu_supports("avx")) {
+		printf("no AVX here: the ymm test does not apply\n");
+		return;
+	}
+	for (int i = 0; i < 16; i++)
+		for (int j = 0; j < 32; j++)
+			in[i][j] = (uint8_t)(i * 32 + j + 1);
+	memset(out, 0, sizeof(out));
+	REQUIRE(!syshook_add(SYS_getpid, SYSHOOK_ENTER, on_enter_clobber, NULL, &h, err,
+			     sizeof(err)),
+		"syshook_add: %s", err);
+	__asm__ volatile(
+			 "vmovdqu 0(%[in]), %%ymm0\n\t"
+			 "vmovdqu 32(%[in]), %%ymm1\n\t"
+			 "vmovdqu 64(%[in]), %%ymm2\n\t"
+			 "vmovdqu 96(%[in]), %%ymm3\n\t"
+			 "vmovdqu 128(%[in]), %%ymm4\n\t"
+			 "vmovdqu 160(%[in]), %%ymm5\n\t"
+			 "vmovdqu 192(%[in]), %%ymm6\n\t"
+			 "vmovdqu 224(%[in]), %%ymm7\n\t"
+			 "vmovdqu 256(%[in]), %%ymm8\n\t"
+			 "vmovdqu 288(%[in]), %%ymm9\n\t"
+			 "vmovdqu 320(%[in]), %%ymm10\n\t"
+			 "vmovdqu 352(%[in]), %%ymm11\n\t"
+			 "vmovdqu 384(%[in]), %%ymm12\n\t"
+			 "vmovdqu 416(%[in]), %%ymm13\n\t"
+			 "vmovdqu 448(%[in]), %%ymm14\n\t"
+			 "vmovdqu 480(%[in]), %%ymm15\n\t"
+			 "movl $39, %%eax\n\t"
+			 "syscall\n\t"
+			 "testq %%rax, %%rax\n\t" /* flags dead after the call: a rewritable site */
+			 "vmovdqu %%ymm0, 0(%[out])\n\t"
+			 "vmovdqu %%ymm1, 32(%[out])\n\t"
+			 "vmovdqu %%ymm2, 64(%[out])\n\t"
+			 "vmovdqu %%ymm3, 96(%[out])\n\t"
+			 "vmovdqu %%ymm4, 128(%[out])\n\t"
+			 "vmovdqu %%ymm5, 160(%[out])\n\t"
+			 "vmovdqu %%ymm6, 192(%[out])\n\t"
+			 "vmovdqu %%ymm7, 224(%[out])\n\t"
+			 "vmovdqu %%ymm8, 256(%[out])\n\t"
+			 "vmovdqu %%ymm9, 288(%[out])\n\t"
+			 "vmovdqu %%ymm10, 320(%[out])\n\t"
+			 "vmovdqu %%ymm11, 352(%[out])\n\t"
+			 "vmovdqu %%ymm12, 384(%[out])\n\t"
+			 "vmovdqu %%ymm13, 416(%[out])\n\t"
+			 "vmovdqu %%ymm14, 448(%[out])\n\t"
+			 "vmovdqu %%ymm15, 480(%[out])\n\t"
+			 : "=&a"(ret)
+			 : [in] "r"(in), [out] "r"(out)
+			 : "rcx", "r11", "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+	EXPECT(ret == getpid(), "getpid with vectors: %ld", ret);
+	EXPECT(!memcmp(in, out, sizeof(in)), "ymm0-15 changed across a hooked system call");
+	REQUIRE(!syshook_remove(h, err, sizeof(err)), "syshook_remove: %s", err);
+}
+
 static void test_threads(void)
 {
 	enum { N = 4, M = 2000 };
@@ -626,6 +699,7 @@ int main(int argc, char **argv)
 	EXPECT(early_pid == getpid(), "early thread");
 
 	test_basic();
+	test_vectors();
 	test_threads();
 	test_fork_exec(argv[0]);
 	test_signals();

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Which vector state the trampolines (probe_tramp.S) save around a probe,
- * found once from CPUID and XCR0.
+ * Which vector state the trampolines (src/probe/probe_tramp.S,
+ * src/syshook/syshook_asm.S) save around the C code they call, found once
+ * from CPUID and XCR0.
  *
  * The C code a probe runs (the dispatcher, programs, helpers) may change
  * any caller-saved register, and glibc's string functions, which helpers
@@ -27,7 +28,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "probe_internal.h"
+#include "vecstate.h"
 
 #define XCR0_SSE (1u << 1)
 #define XCR0_AVX (1u << 2)
@@ -35,7 +36,7 @@
 #define CPUID7_AVX512F (1u << 16)
 #define CPUID7_AVX512BW (1u << 30)
 
-__attribute__((visibility("hidden"))) uint32_t probe_xstate_mode;
+uint32_t vecstate_mode;
 
 static void xstate_init(void)
 {
@@ -49,13 +50,13 @@ static void xstate_init(void)
 		return;
 	if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (ebx & CPUID7_AVX512F) &&
 	    (ebx & CPUID7_AVX512BW) && (lo & XCR0_AVX512) == XCR0_AVX512) {
-		__atomic_store_n(&probe_xstate_mode, PROBE_XSTATE_AVX512, __ATOMIC_RELEASE);
+		__atomic_store_n(&vecstate_mode, VECSTATE_AVX512, __ATOMIC_RELEASE);
 		return;
 	}
-	__atomic_store_n(&probe_xstate_mode, PROBE_XSTATE_AVX, __ATOMIC_RELEASE);
+	__atomic_store_n(&vecstate_mode, VECSTATE_AVX, __ATOMIC_RELEASE);
 }
 
-void probe_xstate_setup(void)
+void vecstate_setup(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
