@@ -63,7 +63,7 @@ static char byte;
 
 /* A system call right after a jmp: nothing before it can be displaced, so SUD takes it. */
 long bench_sud_syscall3(long nr, long a, long b, long c);
-__asm__(".text\n"
+__asm__(".pushsection .text\n"
 	".p2align 4\n"
 	".globl bench_sud_syscall3\n"
 	".type bench_sud_syscall3, @function\n"
@@ -75,7 +75,8 @@ __asm__(".text\n"
 	"	jmp 1f\n"
 	"1:	syscall\n"
 	"	ret\n"
-	".size bench_sud_syscall3, .-bench_sud_syscall3\n");
+	".size bench_sud_syscall3, .-bench_sud_syscall3\n"
+	".popsection\n");
 
 static bool via_sud;
 

@@ -97,7 +97,7 @@ static __attribute__((noinline)) long asm_getpid_long(void)
  * too short to rewrite, so only SUD sees it.
  */
 long asm_syscall_short(long nr);
-__asm__(".text\n"
+__asm__(".pushsection .text\n"
 	".p2align 4\n"
 	".globl asm_syscall_short\n"
 	".type asm_syscall_short, @function\n"
@@ -105,7 +105,8 @@ __asm__(".text\n"
 	"	mov %rdi, %rax\n"
 	"	syscall\n"
 	"	ret\n"
-	".size asm_syscall_short, .-asm_syscall_short\n");
+	".size asm_syscall_short, .-asm_syscall_short\n"
+	".popsection\n");
 
 static void expect_counts(const char *what, long nr, long want_enter, long want_exit)
 {
