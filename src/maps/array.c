@@ -65,6 +65,20 @@ static int array_check(const struct map_attr *attr, char *err, size_t err_len)
 	return 0;
 }
 
+/*
+ * The bytes of one CPU's copy of every entry. A per-CPU array keeps each
+ * CPU's copies together and starts each CPU on a cache line of its own, so
+ * that CPUs updating their copies of the same entry do not share a line
+ * (with 8-byte values they did: two threads incrementing one entry ran 3x
+ * slower than one).
+ */
+static uint64_t cpu_block(uint64_t max_entries, uint64_t stride, bool percpu)
+{
+	uint64_t len = max_entries * stride;
+
+	return percpu ? (len + MAP_CACHE_LINE - 1) / MAP_CACHE_LINE * MAP_CACHE_LINE : len;
+}
+
 static int array_layout(const struct map_info *info, union map_layout *layout, uint64_t *size,
 			char *err, size_t err_len)
 {
@@ -76,7 +90,8 @@ static int array_layout(const struct map_info *info, union map_layout *layout, u
 	 * No overflow: max_entries < 2^32 and either one CPU and a value of at
 	 * most 2^31 bytes, or at most 2^12 CPUs and per-CPU values of 2^15.
 	 */
-	len = (uint64_t)info->nr_cpus * info->max_entries * map_round8(info->value_size);
+	len = (uint64_t)info->nr_cpus * cpu_block(info->max_entries, map_round8(info->value_size),
+						 info->type == BPF_MAP_TYPE_PERCPU_ARRAY);
 	hdr = (MAP_HDR_SIZE + page - 1) / page * page;
 	layout->array.values_len = (len + page - 1) / page * page;
 	/* mmapable: values at offset 0, header after them (map_hdr_off) */
@@ -93,7 +108,7 @@ static int array_attach(struct map *m)
 
 static size_t array_step(const struct map *m)
 {
-	return (size_t)m->info.max_entries * m->stride;
+	return cpu_block(m->info.max_entries, m->stride, m->percpu);
 }
 
 /* The first CPU's value of the entry key names, or NULL out of range. */

@@ -35,6 +35,7 @@
 /* Kernel limits the map types share. */
 #define MAP_KMALLOC_MAX (4ul << 20)    /* KMALLOC_MAX_SIZE on x86-64 */
 #define MAP_PCPU_UNIT_MAX (32ul << 10) /* PCPU_MIN_UNIT_SIZE */
+#define MAP_CACHE_LINE 64ul
 /* The kernel's ENOTSUPP, which bpf() passes to user space; libc has no name for it. */
 #define MAP_ENOTSUPP 524
 
