@@ -5,6 +5,7 @@
  * the packet the BPF program gets and returns what the program returns.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "suite.h"
 
@@ -34,6 +35,15 @@ static uint64_t native_victim(const uint8_t *data, size_t len)
 	return (uint64_t)suite_victim((long)len);
 }
 
+/* The syscall tests' call, untraced. */
+static uint64_t native_getpid(const uint8_t *data, size_t len)
+{
+	(void)data;
+	(void)len;
+	getpid();
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	suite_native_fn fn;
@@ -41,6 +51,7 @@ static const struct {
 	{"baseline", native_baseline},
 	{"fletcher16", native_fletcher16},
 	{"victim", native_victim},
+	{"getpid", native_getpid},
 };
 
 suite_native_fn suite_native_find(const char *name)

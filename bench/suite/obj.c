@@ -10,7 +10,8 @@
  * load), the kernel helper to the kernel.
  *
  * Uprobe tests attach their program to suite_victim in this process and a
- * slice calls it; verifier tests load the object again for every run and
+ * slice calls it; syscall tests attach theirs by its section and a slice
+ * calls getpid; verifier tests load the object again for every run and
  * add up what the verifier reports for the test's programs.
  */
 #define _GNU_SOURCE
@@ -22,6 +23,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/errbuf.h"
 #include "suite.h"
@@ -61,9 +63,14 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return 0;
 }
 
-static bool hooked(const struct suite_test *t)
+static bool uprobed(const struct suite_test *t)
 {
 	return t->measure == SUITE_UPROBE || t->measure == SUITE_URETPROBE;
+}
+
+static bool hooked(const struct suite_test *t)
+{
+	return uprobed(t) || t->measure == SUITE_SYSCALL;
 }
 
 static int set_types(const struct suite_test *t, struct bpf_object *obj, char *err, size_t err_len)
@@ -211,12 +218,12 @@ static int hook_prepare(struct suite_obj *o, const struct suite_test *t, char *e
 	struct bpf_map *m;
 	uint64_t off;
 
-	if (benchlib_exe_file_offset((const void *)suite_victim, &off)) {
+	if (uprobed(t) && benchlib_exe_file_offset((const void *)suite_victim, &off)) {
 		errbuf_set(err, err_len, "test '%s': %s is not in this executable's file", t->name,
 			   SUITE_VICTIM);
 		return -ENOENT;
 	}
-	o->victim_off = off;
+	o->victim_off = uprobed(t) ? off : 0;
 
 	bpf_object__for_each_map(m, o->obj)
 	{
@@ -255,14 +262,18 @@ static int attach(struct suite_obj *o, char *err, size_t err_len)
 	for (size_t i = 0; i < t->nassign && o->nlinks < SUITE_MAX_CPUS; i++) {
 		struct bpf_program *p = bpf_object__find_program_by_name(o->obj, t->assign[i].prog);
 
-		o->links[o->nlinks] = p ? bpf_program__attach_uprobe_opts(p, 0, "/proc/self/exe",
-									  o->victim_off, &opts)
-					: NULL;
+		if (!p)
+			o->links[o->nlinks] = NULL;
+		else if (t->measure == SUITE_SYSCALL)
+			o->links[o->nlinks] = bpf_program__attach(p);
+		else
+			o->links[o->nlinks] = bpf_program__attach_uprobe_opts(p, 0, "/proc/self/exe",
+									      o->victim_off, &opts);
 		if (!o->links[o->nlinks]) {
 			int ret = p ? -errno : -ENOENT;
 
-			errbuf_set(err, err_len, "test '%s': cannot attach %s to %s: %s", t->name,
-				   t->assign[i].prog, SUITE_VICTIM, strerror(-ret));
+			errbuf_set(err, err_len, "test '%s': cannot attach %s: %s", t->name,
+				   t->assign[i].prog, strerror(-ret));
 			detach(o);
 			return ret;
 		}
@@ -401,6 +412,11 @@ static int slice_thread(void *arg, int cpu, uint32_t *retval, double *ns, char *
 	case SUITE_URETPROBE:
 		for (uint64_t k = 0; k < o->n; k++)
 			*retval = (uint32_t)victim((long)o->len);
+		return 0;
+	case SUITE_SYSCALL:
+		for (uint64_t k = 0; k < o->n; k++)
+			getpid();
+		*retval = 0;
 		return 0;
 	case SUITE_VERIFY:
 		*ns = 0;

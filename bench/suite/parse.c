@@ -250,7 +250,8 @@ static int parse_ext(struct parse *p, yaml_node_t *m, struct suite_test *t)
 	}
 	v = lookup(p, m, "measure");
 	if (v) {
-		static const char *const names[] = {"test_run", "uprobe", "uretprobe", "verifier"};
+		static const char *const names[] = {"test_run", "uprobe", "uretprobe", "verifier",
+						    "syscall"};
 		const char *s = scalar(v);
 		size_t i = 0;
 
@@ -258,8 +259,8 @@ static int parse_ext(struct parse *p, yaml_node_t *m, struct suite_test *t)
 			i++;
 		if (!s || i == sizeof(names) / sizeof(names[0]))
 			return PERR(p, v,
-				    "test '%s': uebpf.measure must be test_run, uprobe, uretprobe "
-				    "or verifier",
+				    "test '%s': uebpf.measure must be test_run, uprobe, uretprobe, "
+				    "verifier or syscall",
 				    t->name);
 		t->measure = (enum suite_measure)i;
 	}

@@ -212,11 +212,12 @@ static int calibrate(struct variant *v, struct inst *in, char *err, size_t err_l
 	int ret;
 
 	/*
-	 * A uprobe test's slice attaches and detaches its probe (for the
+	 * A uprobe or syscall test's slice attaches and detaches its probe (for the
 	 * instance's slices alone), which takes far longer than its runs: a
 	 * slice is a whole batch, and no slice is spent on calibration.
 	 */
-	if (v->t->measure == SUITE_UPROBE || v->t->measure == SUITE_URETPROBE) {
+	if (v->t->measure == SUITE_UPROBE || v->t->measure == SUITE_URETPROBE ||
+	    v->t->measure == SUITE_SYSCALL) {
 		in->slice_n = cap;
 		in->target_ns = INFINITY;
 		return 0;

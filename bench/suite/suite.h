@@ -43,9 +43,11 @@ int suite_engine_parse(const char *name);
  * with the test's program attached as a uprobe or a uretprobe (the kernel
  * column with a kernel uprobe, the native column without a probe); or the
  * verification of the test's programs, as the verifier itself reports it
- * ("verification time" of log_level 4), per load.
+ * ("verification time" of log_level 4), per load; or a getpid() call with
+ * the test's program attached to a syscall tracepoint by its section (the
+ * kernel column with the kernel's tracepoint, the native column untraced).
  */
-enum suite_measure { SUITE_TEST_RUN, SUITE_UPROBE, SUITE_URETPROBE, SUITE_VERIFY };
+enum suite_measure { SUITE_TEST_RUN, SUITE_UPROBE, SUITE_URETPROBE, SUITE_VERIFY, SUITE_SYSCALL };
 
 /* uebpf.user_pointer: the runner writes, at this byte of the packet, the address of
  * a word of its own memory holding SUITE_USER_WORD (for bpf_probe_read_user). */

@@ -161,7 +161,8 @@ static void test_parse_errors(void)
 			   "at least 14 B");
 	expect_parse_error("tests:\n  - name: x\n    elf_file: a.o\n    iteration_count: 1\n"
 			   "    program_cpu_assignment: {p: all}\n    uebpf: {measure: kprobe}\n",
-			   "t.yaml:6: test 'x': uebpf.measure must be test_run, uprobe");
+			   "t.yaml:6: test 'x': uebpf.measure must be test_run, uprobe, uretprobe, "
+			   "verifier or syscall");
 	expect_parse_error("tests:\n  - name: x\n    elf_file: a.o\n    iteration_count: 1\n"
 			   "    program_cpu_assignment: {p: all}\n    uebpf: {user_pointer: 3}\n",
 			   "'user_pointer' must be true or false");

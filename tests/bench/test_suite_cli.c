@@ -7,9 +7,9 @@
  * is 2/252, under the 0.01 that counts), the other kinds of test (a
  * uprobe and a uretprobe on the victim function, verifier time, a ring
  * buffer emptied between slices, probe_read_user of the runner's word,
- * batch_size) on every engine with the kernel and native twins, the
- * callgrind pass (skipped, with the reason, without valgrind), and each
- * bad input's message and exit status.
+ * batch_size, a syscall tracepoint on getpid) on every engine with the kernel
+ * and native twins, the callgrind pass (skipped, with the reason, without
+ * valgrind), and each bad input's message and exit status.
  *
  *   test_suite_cli UEBPF SMOKE.yaml OBJ_DIR WORK_DIR
  */
@@ -297,7 +297,10 @@ static void test_kinds(void)
 		"    program_cpu_assignment: {helper_probe_read_user: [0]}\n"
 		"    uebpf: {user_pointer: true}\n"
 		"  - name: Batched\n    elf_file: baseline.bpf.o\n    iteration_count: 1000\n"
-		"    batch_size: 300\n    program_cpu_assignment: {baseline_program: [0]}\n";
+		"    batch_size: 300\n    program_cpu_assignment: {baseline_program: [0]}\n"
+		"  - name: Syscall\n    elf_file: syscall.bpf.o\n    iteration_count: 500\n"
+		"    program_cpu_assignment: {getpid_enter: [0]}\n"
+		"    uebpf: {measure: syscall, native: getpid}\n";
 	const char *args[] = {wpath("kinds.yaml"), "--kernel", "--native",  "--batches", "2",
 			      "--slice-ms",	   "1",	       "--obj-dir", obj_dir,	 NULL};
 	bool kernel;
@@ -307,15 +310,17 @@ static void test_kinds(void)
 	ret = run(args);
 	REQUIRE(ret == 0, "kinds run exit %d:\n%s", ret, out);
 	kernel = !strstr(out, "kernel column skipped");
-	for (const char *const *t = (const char *const[]){"Uprobe", "Uretprobe", "Ring",
-							  "Read user", "Batched", NULL};
+	for (const char *const *t = (const char *const[]){"Uprobe", "Uretprobe", "Ring", "Read user",
+							  "Batched", "Syscall", NULL};
 	     *t; t++) {
 		for (const char *const *e = (const char *const[]){"interp", "jit", "aot", NULL}; *e;
 		     e++)
 			EXPECT(has_row(*t, *e), "no row %s on %s:\n%s", *t, *e, out);
 		EXPECT(!kernel || has_row(*t, "kernel"), "no kernel row for %s:\n%s", *t, out);
 	}
-	EXPECT(has_row("Uprobe", "native") && has_row("Uretprobe", "native"), "native victim");
+	EXPECT(has_row("Uprobe", "native") && has_row("Uretprobe", "native") &&
+		       has_row("Syscall", "native"),
+	       "native twins");
 	EXPECT(has_row("Verifier", "interp") && !has_row("Verifier", "jit") &&
 		       (!kernel || has_row("Verifier", "kernel")),
 	       "verifier rows:\n%s", out);
