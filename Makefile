@@ -34,7 +34,7 @@ bench: build
 	$(BUILD)/bench/maps/uebpf-bench-maps --csv bench/results/maps.csv
 	$(BUILD)/bench/aot_maploop/uebpf-aot-maploop --csv bench/results/aot_maploop.csv
 	$(BUILD)/bench/verifier/uebpf-bench-verifier --csv bench/results/verifier.csv
-	$(BUILD)/tools/uebpf/uebpf bench bench/suites/default.yaml --kernel --native --ext-csv bench/results/latest-suite.csv --html bench/results/latest-suite.html
+	$(BUILD)/tools/uebpf/uebpf bench bench/suites/default.yaml --kernel --native --ext-csv bench/results/latest-suite.csv --html bench/results/latest.html
 
 # The YAML suite (uebpf bench): every engine, the kernel and native C, with
 # the bpf_performance CSV, the extended CSV, its history and the HTML report.
