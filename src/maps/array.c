@@ -209,14 +209,6 @@ static int prog_array_check(const struct map_attr *attr, char *err, size_t err_l
 	return 0;
 }
 
-/* Programs cannot look into a prog_array, only tail-call through it. */
-static void *prog_array_lookup(struct map *m, const void *key)
-{
-	(void)m;
-	(void)key;
-	return NULL;
-}
-
 static int prog_array_update(struct map *m, const void *key, const void *value, uint64_t flags,
 			     bool user)
 {
@@ -267,7 +259,7 @@ const struct map_ops map_prog_array_ops = {
 	.check = prog_array_check,
 	.layout = array_layout,
 	.attach = array_attach,
-	.lookup = prog_array_lookup,
+	.lookup = map_no_lookup, /* programs only tail-call through a prog array */
 	.update = prog_array_update,
 	.delete = prog_array_delete,
 	.lookup_user = prog_array_lookup_user,

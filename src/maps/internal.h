@@ -176,6 +176,14 @@ struct map {
  * maps.h, without the checks maps.c already made; update serves both sides
  * (user tells which).
  */
+/*
+ * For map types whose values programs cannot reach by key (prog arrays,
+ * queues, ring buffers, perf event arrays): lookup finds nothing, and an
+ * element update, where the type has none, fails as in the kernel.
+ */
+void *map_no_lookup(struct map *m, const void *key);
+int map_no_update(struct map *m, const void *key, const void *value, uint64_t flags, bool user);
+
 struct map_ops {
 	int (*check)(const struct map_attr *attr, char *err, size_t err_len);
 	int (*layout)(const struct map_info *info, union map_layout *layout, uint64_t *size,

@@ -65,6 +65,23 @@ static const struct map_ops *const type_ops[] = {
 
 #define NTYPES (sizeof(type_names) / sizeof(type_names[0]))
 
+void *map_no_lookup(struct map *m, const void *key)
+{
+	(void)m;
+	(void)key;
+	return NULL;
+}
+
+int map_no_update(struct map *m, const void *key, const void *value, uint64_t flags, bool user)
+{
+	(void)m;
+	(void)key;
+	(void)value;
+	(void)flags;
+	(void)user;
+	return -EINVAL;
+}
+
 static bool type_percpu(uint32_t type)
 {
 	return type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_PERCPU_HASH ||

@@ -518,25 +518,6 @@ static void perf_array_detach(struct map *m)
 	m->perf = NULL;
 }
 
-/* Programs only write into the rings; user space puts events in through bpf(). */
-static void *perf_array_lookup(struct map *m, const void *key)
-{
-	(void)m;
-	(void)key;
-	return NULL;
-}
-
-static int perf_array_update(struct map *m, const void *key, const void *value, uint64_t flags,
-			     bool user)
-{
-	(void)m;
-	(void)key;
-	(void)value;
-	(void)flags;
-	(void)user;
-	return -EINVAL;
-}
-
 static int perf_array_delete(struct map *m, const void *key)
 {
 	uint32_t index;
@@ -573,8 +554,9 @@ const struct map_ops map_perf_array_ops = {
 	.layout = perf_array_layout,
 	.attach = perf_array_attach,
 	.detach = perf_array_detach,
-	.lookup = perf_array_lookup,
-	.update = perf_array_update,
+	/* programs only write into the rings; bpf() fills the slots (map_perf_array_set) */
+	.lookup = map_no_lookup,
+	.update = map_no_update,
 	.delete = perf_array_delete,
 	.lookup_user = perf_array_lookup_user,
 	.get_next_key = perf_array_get_next_key,

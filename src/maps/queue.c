@@ -149,13 +149,6 @@ static int queue_pop(struct map *m, void *value, bool del)
 }
 
 /* The bpf() syscall's element commands: update pushes, lookup peeks, lookup-and-delete pops. */
-static void *queue_lookup(struct map *m, const void *key)
-{
-	(void)m;
-	(void)key;
-	return NULL;
-}
-
 static int queue_update(struct map *m, const void *key, const void *value, uint64_t flags,
 			bool user)
 {
@@ -196,7 +189,7 @@ const struct map_ops map_queue_ops = {
 	.layout = queue_layout,
 	.init = queue_init,
 	.attach = queue_attach,
-	.lookup = queue_lookup,
+	.lookup = map_no_lookup,
 	.update = queue_update,
 	.delete = queue_no_key,
 	.lookup_user = queue_lookup_user,

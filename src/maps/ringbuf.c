@@ -486,25 +486,7 @@ int map_ringbuf_consume(struct map *m, map_ringbuf_fn fn, void *ctx)
 	return n;
 }
 
-static void *ringbuf_lookup(struct map *m, const void *key)
-{
-	(void)m;
-	(void)key;
-	return NULL;
-}
-
 /* Element commands on a ring buffer fail with the kernel's codes. */
-static int ringbuf_update(struct map *m, const void *key, const void *value, uint64_t flags,
-			  bool user)
-{
-	(void)m;
-	(void)key;
-	(void)value;
-	(void)flags;
-	(void)user;
-	return -EINVAL;
-}
-
 static int ringbuf_delete(struct map *m, const void *key)
 {
 	(void)m;
@@ -534,8 +516,8 @@ const struct map_ops map_ringbuf_ops = {
 	.init = ringbuf_init,
 	.attach = ringbuf_attach,
 	.detach = ringbuf_detach,
-	.lookup = ringbuf_lookup,
-	.update = ringbuf_update,
+	.lookup = map_no_lookup,
+	.update = map_no_update,
 	.delete = ringbuf_delete,
 	.lookup_user = ringbuf_lookup_user,
 	.get_next_key = ringbuf_get_next_key,
