@@ -34,7 +34,6 @@ static const char *uebpf, *loader, *skel_loader, *victim, *dllib, *obj, *bad_obj
 static char *run(int *status, ...)
 {
 	char *argv[32];
-	struct child p;
 	va_list ap;
 	int n = 0;
 
@@ -43,11 +42,7 @@ static char *run(int *status, ...)
 		n++;
 	va_end(ap);
 	argv[n] = NULL;
-	if (!child_spawn(argv, NULL, &p)) {
-		*status = -1;
-		return strdup("");
-	}
-	return child_finish(&p, status);
+	return child_run(argv, NULL, status);
 }
 
 /* What map_dump prints for a counter map: keys key(i) for i < N, each count times. */
@@ -119,16 +114,9 @@ static char *load_and_run(const char *reg, const char *tool, int *status)
 	char *vout, *out;
 	int vstatus;
 
-	if (!child_spawn(reg ? load_argv : plain_argv, NULL, &l)) {
-		*status = -1;
-		return strdup("");
-	}
-	if (!child_wait_line(&l, "ready", "loader")) {
-		out = child_finish(&l, status);
-		if (!*status)
-			*status = -1;
+	out = child_start_ready(reg ? load_argv : plain_argv, &l, status);
+	if (out)
 		return out;
-	}
 	if (reg)
 		vout = run(&vstatus, uebpf, "start", "--registry", reg, victim, "50", "4", dllib,
 			   NULL);

@@ -27,17 +27,6 @@
 
 static const char *uebpf, *tail_loader, *victim, *obj;
 
-static char *run(int *status, char **argv)
-{
-	struct child p;
-
-	if (!child_spawn(argv, NULL, &p)) {
-		*status = -1;
-		return strdup("");
-	}
-	return child_finish(&p, status);
-}
-
 /* map_dump's text for a count map holding THREADS for each i < N with i % 4 in mods. */
 static char *expect_map(const char *name, const char *mods)
 {
@@ -85,7 +74,7 @@ static void test_trace(const char *engine)
 			(char *)obj,	"--prog", "on_work",  "--",
 			(char *)victim, "50",	  "2",	      NULL};
 	int status;
-	char *out = run(&status, argv);
+	char *out = child_run(argv, NULL, &status);
 
 	snprintf(what, sizeof(what), "trace --engine %s", engine);
 	EXPECT(status == 0, "%s: exit %d", what, status);
@@ -106,17 +95,10 @@ static char *load_and_run(const char *reg, int *status)
 	char *vout, *out;
 	int vstatus;
 
-	if (!child_spawn(reg ? load_argv : plain_argv, NULL, &l)) {
-		*status = -1;
-		return strdup("");
-	}
-	if (!child_wait_line(&l, "ready", "loader")) {
-		out = child_finish(&l, status);
-		if (!*status)
-			*status = -1;
+	out = child_start_ready(reg ? load_argv : plain_argv, &l, status);
+	if (out)
 		return out;
-	}
-	vout = run(&vstatus, reg ? start_argv : victim_argv);
+	vout = child_run(reg ? start_argv : victim_argv, NULL, &vstatus);
 	EXPECT(vstatus == 0 && strstr(vout, "sum "), "victim: %d: %s", vstatus, vout);
 	free(vout);
 	return child_finish(&l, status);

@@ -68,6 +68,33 @@ char *child_finish(struct child *c, int *status)
 	return buf ? buf : strdup("");
 }
 
+char *child_run(char *const *argv, const char *env, int *status)
+{
+	struct child c;
+
+	if (!child_spawn(argv, env, &c)) {
+		*status = -1;
+		return strdup("");
+	}
+	return child_finish(&c, status);
+}
+
+char *child_start_ready(char *const *argv, struct child *c, int *status)
+{
+	char *out;
+
+	if (!child_spawn(argv, NULL, c)) {
+		*status = -1;
+		return strdup("");
+	}
+	if (child_wait_line(c, "ready", "loader"))
+		return NULL;
+	out = child_finish(c, status);
+	if (!*status)
+		*status = -1;
+	return out;
+}
+
 bool child_wait_line(struct child *c, const char *want, const char *label)
 {
 	char line[256];

@@ -22,6 +22,14 @@ struct child {
 bool child_spawn(char *const *argv, const char *env, struct child *c);
 /* All c writes until it ends, and its exit status (128 + signal when killed). */
 char *child_finish(struct child *c, int *status);
+/* child_spawn and child_finish: all argv wrote, its status (-1 if it could not start). */
+char *child_run(char *const *argv, const char *env, int *status);
+/*
+ * Start a loader and wait for its "ready" line: NULL once it is ready in
+ * *c; else all it wrote, with its status in *status (-1 where it could not
+ * start or ended with 0 before getting ready).
+ */
+char *child_start_ready(char *const *argv, struct child *c, int *status);
 /* Read lines until one equals want; the others are printed after "  label: ". */
 bool child_wait_line(struct child *c, const char *want, const char *label);
 /* Send cmd; true when the next line starts with want (else it is printed). */

@@ -42,8 +42,7 @@ struct run {
 static struct run uebpf_run(const char *agent, ...)
 {
 	char *argv[16] = {(char *)uebpf}, env[PATH_MAX + 16];
-	struct run r = {NULL, -1};
-	struct child p;
+	struct run r;
 	va_list ap;
 	int n = 1;
 
@@ -53,10 +52,7 @@ static struct run uebpf_run(const char *agent, ...)
 	va_end(ap);
 	argv[n] = NULL;
 	snprintf(env, sizeof(env), "UEBPF_AGENT=%s", agent ? agent : "");
-	if (child_spawn(argv, agent ? env : NULL, &p))
-		r.out = child_finish(&p, &r.status);
-	else
-		r.out = strdup("");
+	r.out = child_run(argv, agent ? env : NULL, &r.status);
 	return r;
 }
 

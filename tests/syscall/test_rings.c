@@ -28,14 +28,9 @@ static char *run(const char *env, int *status, const char *reader, const char *o
 {
 	char runs[8];
 	char *argv[] = {(char *)reader, (char *)obj, runs, NULL};
-	struct child c;
 
 	snprintf(runs, sizeof(runs), "%d", RUNS);
-	if (!child_spawn(argv, env, &c)) {
-		*status = -1;
-		return strdup("");
-	}
-	return child_finish(&c, status);
+	return child_run(argv, env, status);
 }
 
 static void append(char **s, size_t *len, const char *fmt, ...)

@@ -39,17 +39,9 @@ static char *load_and_run(const char *reg, int *status)
 	int tstatus;
 	char *tout;
 
-	if (!child_spawn(reg ? load_argv : plain_argv, NULL, &l)) {
-		*status = -1;
-		return strdup("");
-	}
-	if (!child_wait_line(&l, "ready", "loader")) {
-		char *out = child_finish(&l, status);
-
-		if (!*status)
-			*status = -1;
-		return out;
-	}
+	tout = child_start_ready(reg ? load_argv : plain_argv, &l, status);
+	if (tout)
+		return tout;
 	if (!child_spawn(reg ? start_argv : target_argv, NULL, &t)) {
 		*status = -1;
 		return child_finish(&l, &tstatus);

@@ -33,6 +33,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "tp_id.h"
 
 #define MAX_PROGS 16
 #define MAX_CHECKS 16
@@ -41,22 +42,6 @@ static int fail(const char *what)
 {
 	fprintf(stderr, "loader: %s: %s\n", what, strerror(errno));
 	return 1;
-}
-
-static int tracepoint_id(const char *category, const char *name)
-{
-	char path[256];
-	FILE *f;
-	int id = -1;
-
-	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s/%s/id", category, name);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%d", &id) != 1)
-		id = -1;
-	fclose(f);
-	return id;
 }
 
 static pid_t child;

@@ -38,17 +38,6 @@ static const char checks[] = "check 0 50\ncheck 1 50\ncheck 2 20\ncheck 3 20\nch
 			     "check 5 50\ncheck 6 %d\ncheck 7 0\n";
 static const char raw_checks[] = "check 0 50\ncheck 1 100\ncheck 2 0\n";
 
-static char *run(int *status, char **argv, const char *env)
-{
-	struct child p;
-
-	if (!child_spawn(argv, env, &p)) {
-		*status = -1;
-		return strdup("");
-	}
-	return child_finish(&p, status);
-}
-
 /* The LD_PRELOAD the target gets: the sanitizer runtimes of an ASan build, then the agent. */
 static char *agent_preload(void)
 {
@@ -119,7 +108,7 @@ static void test_kernel(void)
 	for (int i = 0; i < 3; i++) {
 		char *argv[] = {(char *)loader, (char *)objs[i], (char *)modes[i], "-",
 				(char *)target, "--wait",	 "--fork",	   NULL};
-		char *out = run(&status, argv, NULL);
+		char *out = child_run(argv, NULL, &status);
 
 		if (objs[i] == raw_obj && status && strstr(out, "load")) {
 			printf("kernel tp_btf: skipped (the kernel refused to load it: %s)\n", out);
@@ -164,7 +153,7 @@ static void test_uebpf(const char *path, const char *mode, bool start, const cha
 			      "--wait",
 			      "--fork",
 			      NULL};
-	char *out = run(&status, start ? argv_start : argv_direct, env);
+	char *out = child_run(start ? argv_start : argv_direct, env, &status);
 
 	snprintf(what, sizeof(what), "uebpf %s%s%s %s", path == raw_obj ? "raw, " : "", mode,
 		 start ? ", uebpf start" : "", env ? env : "");
@@ -204,7 +193,7 @@ static void test_trace(void)
 	const unsigned keys[] = {39, 1, 0};
 	const long long want[] = {100, 50, 20};
 	int status;
-	char *out = run(&status, argv, NULL);
+	char *out = child_run(argv, NULL, &status);
 
 	EXPECT(status == 0, "uebpf trace: status %d:\n%s", status, out);
 	for (int i = 0; i < 3; i++) {

@@ -26,6 +26,7 @@
 #include "check.h"
 #include "syscall/syscall.h"
 #include "systp/systp.h"
+#include "tp_id.h"
 
 #define SKIP 77
 #define NOBODY 65534
@@ -127,22 +128,6 @@ struct attached {
 	int fds[MAX_PROGS];
 	int n;
 };
-
-static int tracepoint_id(const char *category, const char *name)
-{
-	char path[256];
-	FILE *f;
-	int id = -1;
-
-	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s/%s/id", category, name);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%d", &id) != 1)
-		id = -1;
-	fclose(f);
-	return id;
-}
 
 /* By perf_event_open + ioctl, as older libbpf did, for the tracepoint sections. */
 static int attach_ioctl(struct bpf_program *p)
