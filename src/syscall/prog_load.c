@@ -90,18 +90,24 @@ static int verifier_map_of(void *ctx, const struct isa_insn *insn, struct verifi
 
 #define UNVERIFIED_BUDGET (1ull << 32)
 
-/* UEBPF_INSN_BUDGET when it is a number, else the default. */
-static uint64_t unverified_budget(void)
+/* UEBPF_INSN_BUDGET, or the default when it is unset; -EINVAL when it is not a number. */
+static int unverified_budget(uint64_t *budget, char *err, size_t err_len)
 {
 	const char *v = getenv("UEBPF_INSN_BUDGET");
 	unsigned long long b;
 	char *end;
 
+	*budget = UNVERIFIED_BUDGET;
 	if (!v || !*v)
-		return UNVERIFIED_BUDGET;
+		return 0;
 	errno = 0;
 	b = strtoull(v, &end, 0);
-	return errno || *end ? UNVERIFIED_BUDGET : b;
+	if (errno || *end || *v == '-') {
+		snprintf(err, err_len, "UEBPF_INSN_BUDGET=%s: not a number of instructions", v);
+		return -EINVAL;
+	}
+	*budget = b;
+	return 0;
 }
 
 static bool verify_wanted(uint32_t prog_type)
@@ -270,7 +276,12 @@ static int prog_vm(struct sys_prog *p, const union bpf_attr *attr, char *err, si
 		if (ret)
 			return ret;
 	} else {
-		ret = uebpf_vm_set_insn_budget(p->vm, unverified_budget());
+		uint64_t budget;
+
+		ret = unverified_budget(&budget, err, err_len);
+		if (ret)
+			return ret;
+		ret = uebpf_vm_set_insn_budget(p->vm, budget);
 		if (ret) {
 			snprintf(err, err_len, "cannot set the instruction budget: %s",
 				 strerror(-ret));

@@ -190,6 +190,13 @@ static void case_unverified_loop(void)
 	EXPECT(run == -E2BIG && strstr(syscall_last_error(), "budget"),
 	       "the budget stops the test run: %d (%s)", run, syscall_last_error());
 	close(fd);
+	setenv("UEBPF_INSN_BUDGET", "lots", 1);
+	fd = emu_load(BPF_PROG_TYPE_XDP, loop_text, NULL, log, sizeof(log), false);
+	unsetenv("UEBPF_INSN_BUDGET");
+	EXPECT(fd == -EINVAL && strstr(log, "UEBPF_INSN_BUDGET=lots"),
+	       "a budget that is not a number is refused: %d (%s)", fd, log);
+	if (fd >= 0)
+		close(fd);
 	fd = emu_load(BPF_PROG_TYPE_XDP, "mov %r0, 7\nexit\n", NULL, log, sizeof(log), false);
 	REQUIRE(fd >= 0, "unverified, a short program loads: %s", log);
 	EXPECT(!emu_run(fd, &ret) && ret == 7, "within the budget it runs: %u", ret);
