@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "child.h"
 #include "maps/maps.h"
 #include "syscall/syscall.h"
 
@@ -109,7 +110,7 @@ static int child_intruder(pid_t owner, int map_fd)
 }
 
 /* As nobody, in a directory of its own: uebpf run on a clang-built object. */
-static int child_run(const char *uebpf, const char *obj, const char *home)
+static int run_as_nobody(const char *uebpf, const char *obj, const char *home)
 {
 	char st[300], pn[300], data[300];
 	FILE *f;
@@ -150,7 +151,7 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
 
 int main(int argc, char **argv)
 {
-	char home[64], obj[128], objsrc[512];
+	char home[64], obj[128], exe[128], objsrc[512];
 	struct map *m;
 	pid_t pid;
 	bool skip = false;
@@ -183,21 +184,13 @@ int main(int argc, char **argv)
 	snprintf(objsrc, sizeof(objsrc), "%s/global_data.bpf.o", argv[2]);
 	rc = chmod(top, 0711) || mkdir(home, 0700) || chown(home, 65534, 65534) ? -errno : 0;
 	REQUIRE(!rc, "a directory for nobody: %s", strerror(-rc));
-	{
-		FILE *in = fopen(objsrc, "rb"), *out = fopen(obj, "wb");
-		int c;
-
-		REQUIRE(in && out, "copy %s", objsrc);
-		while ((c = fgetc(in)) != EOF)
-			fputc(c, out);
-		fclose(in);
-		fclose(out);
-		EXPECT(!chmod(obj, 0644), "chmod");
-	}
+	snprintf(exe, sizeof(exe), "%s/uebpf", home);
+	rc = child_copy_file(objsrc, obj, 0644) ?: child_copy_file(argv[1], exe, 0755);
+	REQUIRE(!rc, "copy %s and %s for nobody: %s", objsrc, argv[1], strerror(-rc));
 	fflush(stdout);
 	pid = fork();
 	if (!pid)
-		_exit(child_run(argv[1], obj, home));
+		_exit(run_as_nobody(exe, obj, home));
 	rc = wait_child(pid);
 	EXPECT(rc == 0, "uebpf run as nobody: exit %d", rc);
 out:

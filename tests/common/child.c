@@ -3,6 +3,8 @@
 #include "child.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +130,29 @@ bool child_ask(struct child *c, const char *cmd, const char *want)
 		return true;
 	printf("  %s -> %s\n", cmd, line);
 	return false;
+}
+
+int child_copy_file(const char *src, const char *dst, mode_t mode)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, ret = 0;
+	char buf[65536];
+	ssize_t n;
+
+	if (in < 0)
+		return -errno;
+	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (out < 0)
+		ret = -errno;
+	while (!ret && (n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 || write(out, buf, (size_t)n) != n)
+			ret = n < 0 ? -errno : -EIO;
+	}
+	if (!ret && fchmod(out, mode))
+		ret = -errno;
+	close(in);
+	if (out >= 0)
+		close(out);
+	return ret;
 }
 
 long long child_reg_counter(struct reg *r, const char *name, uint32_t key)

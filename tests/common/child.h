@@ -35,6 +35,13 @@ bool child_wait_line(struct child *c, const char *want, const char *label);
 /* Send cmd; true when the next line starts with want (else it is printed). */
 bool child_ask(struct child *c, const char *cmd, const char *want);
 
+/*
+ * Copy src to dst with mode: for a child of another user (nobody), which
+ * cannot reach a build tree inside a 0700 directory (mktemp -d).
+ * Returns 0 or -errno.
+ */
+int child_copy_file(const char *src, const char *dst, mode_t mode);
+
 /* The u64 value at u32 key of the registry's map called name; -1 if no such map. */
 long long child_reg_counter(struct reg *r, const char *name, uint32_t key);
 

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "child.h"
 #include "syscall/syscall.h"
 #include "systp/systp.h"
 #include "tp_id.h"
@@ -272,14 +273,20 @@ static void count_here(const char *path, bool ioctl_path, const char *what)
 /* As nobody, in a child: tracefs unreadable, so the ids are uebpf's. */
 static void test_unprivileged(void)
 {
+	char copy[] = "/tmp/uebpf-systp-XXXXXX";
 	pid_t child;
-	int status;
+	int status, fd;
 
 	if (geteuid()) {
 		printf("unprivileged: running as a user already\n");
 		count_here(obj_path, false, "as user");
 		return;
 	}
+	/* the build tree may lie in a 0700 directory (mktemp -d): nobody reads a copy */
+	fd = mkstemp(copy);
+	REQUIRE(fd >= 0, "mkstemp: %s", strerror(errno));
+	close(fd);
+	REQUIRE(!child_copy_file(obj_path, copy, 0644), "copy %s", obj_path);
 	fflush(stdout);
 	child = fork();
 	if (child == 0) {
@@ -293,14 +300,15 @@ static void test_unprivileged(void)
 			_exit(SKIP);
 		}
 		passed = failed = 0;
-		count_here(obj_path, false, "nobody, links");
-		count_here(obj_path, true, "nobody, ioctl");
+		count_here(copy, false, "nobody, links");
+		count_here(copy, true, "nobody, ioctl");
 		fflush(stdout);
 		_exit(check_summary());
 	}
 	EXPECT(child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) &&
 		       (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == SKIP),
 	       "the unprivileged child failed (status 0x%x)", status);
+	unlink(copy);
 }
 
 int main(int argc, char **argv)
